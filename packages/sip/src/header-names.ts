@@ -1,0 +1,73 @@
+/**
+ * Header names: compact forms (RFC 3261 §7.3.3 and later RFCs) and the canonical
+ * spelling used when serializing. Lookups are by the lowercase canonical name.
+ */
+
+const COMPACT: Readonly<Record<string, string>> = {
+  a: 'Accept-Contact', // RFC 3841
+  b: 'Referred-By', // RFC 3892
+  c: 'Content-Type',
+  d: 'Request-Disposition', // RFC 3841
+  e: 'Content-Encoding',
+  f: 'From',
+  i: 'Call-ID',
+  j: 'Reject-Contact', // RFC 3841
+  k: 'Supported',
+  l: 'Content-Length',
+  m: 'Contact',
+  o: 'Event', // RFC 6665
+  r: 'Refer-To', // RFC 3515
+  s: 'Subject',
+  t: 'To',
+  u: 'Allow-Events', // RFC 6665
+  v: 'Via',
+  x: 'Session-Expires', // RFC 4028
+  y: 'Identity', // RFC 8224
+};
+
+const CANONICAL_LIST = [
+  'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Alert-Info', 'Allow', 'Allow-Events',
+  'Authentication-Info', 'Authorization', 'Call-ID', 'Call-Info', 'Contact', 'Content-Disposition',
+  'Content-Encoding', 'Content-Language', 'Content-Length', 'Content-Type', 'CSeq', 'Date', 'Error-Info', 'Event',
+  'Expires', 'Flow-Timer', 'From', 'Identity', 'In-Reply-To', 'Max-Forwards', 'MIME-Version', 'Min-Expires',
+  'Min-SE', 'Organization', 'P-Asserted-Identity', 'Path', 'Priority', 'Proxy-Authenticate',
+  'Proxy-Authorization', 'Proxy-Require', 'RAck', 'Reason', 'Record-Route', 'Refer-To', 'Referred-By',
+  'Reject-Contact', 'Reply-To', 'Request-Disposition', 'Require', 'Retry-After', 'Route', 'RSeq', 'Server',
+  'Session-Expires', 'SIP-ETag', 'SIP-If-Match', 'Subject', 'Subscription-State', 'Supported', 'Timestamp', 'To',
+  'Unsupported', 'User-Agent', 'Via', 'Warning', 'WWW-Authenticate',
+];
+
+const CANONICAL = new Map<string, string>(CANONICAL_LIST.map((n) => [n.toLowerCase(), n]));
+for (const [short, long] of Object.entries(COMPACT)) CANONICAL.set(short, long);
+
+/** The canonical spelling of a header name; compact forms expand, unknown names are kept as written. */
+export function canonicalHeaderName(name: string): string {
+  return CANONICAL.get(name.toLowerCase()) ?? name;
+}
+
+/** The lookup key of a header name: lowercase, compact forms expanded. */
+export function headerKey(name: string): string {
+  const lower = name.toLowerCase();
+  if (lower.length === 1) {
+    const long = COMPACT[lower];
+    if (long !== undefined) return long.toLowerCase();
+  }
+  return lower;
+}
+
+/**
+ * Headers whose value is a comma-separated list that may equally be split over
+ * several header lines (RFC 3261 §7.3.1). Others (e.g. WWW-Authenticate, Date) are
+ * never split on commas.
+ */
+export const LIST_HEADERS: ReadonlySet<string> = new Set([
+  'via', 'route', 'record-route', 'contact', 'path', 'allow', 'supported', 'require', 'proxy-require',
+  'unsupported', 'accept', 'accept-encoding', 'accept-language', 'allow-events', 'in-reply-to', 'content-encoding',
+  'content-language', 'warning', 'alert-info', 'call-info', 'error-info', 'reply-to', 'accept-contact',
+  'reject-contact', 'p-asserted-identity', 'reason', 'service-route',
+]);
+
+/** Headers that a message may carry at most once (RFC 3261 §20, Table 2/3). */
+export const SINGLE_HEADERS: ReadonlySet<string> = new Set([
+  'call-id', 'cseq', 'from', 'to', 'max-forwards', 'content-length', 'content-type', 'expires', 'min-expires',
+]);

@@ -1,0 +1,14 @@
+/** @handset/sip: the SIP protocol library. Pure protocol code; transports come in through Transport. */
+export * from './sip-error.js';
+export * from './grammar.js';
+export * from './header-names.js';
+export * from './sip-uri.js';
+export * from './name-addr.js';
+export * from './via.js';
+export * from './message.js';
+export * from './parser.js';
+export * from './serializer.js';
+export * from './reason-phrases.js';
+export * from './create-response.js';
+export * from './transport.js';
+export * from './stream-framer.js';
