@@ -12,3 +12,4 @@ export * from './reason-phrases.js';
 export * from './create-response.js';
 export * from './transport.js';
 export * from './stream-framer.js';
+export * from './digest/index.js';

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { NonceIssuer } from './nonce-issuer.js';
+
+const KEY = 'k'.repeat(32);
+
+function setup(ttlMs = 30_000) {
+  let now = 1_700_000_000_000;
+  const issuer = new NonceIssuer({ key: KEY, ttlMs, clock: () => now });
+  return { issuer, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+describe('NonceIssuer', () => {
+  it('issues distinct 64-character base64url nonces that verify as valid', () => {
+    const { issuer } = setup();
+    const a = issuer.issue('biloxi.com');
+    const b = issuer.issue('biloxi.com');
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(issuer.verify(a, 'biloxi.com')).toBe('valid');
+  });
+
+  it('never repeats a nonce across many issues at the same instant', () => {
+    const { issuer } = setup();
+    const seen = new Set(Array.from({ length: 2000 }, () => issuer.issue('r')));
+    expect(seen.size).toBe(2000);
+    for (const nonce of seen) expect(issuer.verify(nonce, 'r')).toBe('valid');
+  });
+
+  it('reports the issue time', () => {
+    const { issuer, now } = setup();
+    const nonce = issuer.issue('r');
+    expect(issuer.check(nonce, 'r')).toEqual({ status: 'valid', issuedAt: now() });
+  });
+
+  it('turns a nonce stale after the ttl, not before', () => {
+    const { issuer, advance } = setup(30_000);
+    const nonce = issuer.issue('r');
+    advance(30_000);
+    expect(issuer.verify(nonce, 'r')).toBe('valid');
+    advance(1);
+    expect(issuer.verify(nonce, 'r')).toBe('stale');
+  });
+
+  it('refuses a nonce issued for another realm', () => {
+    const { issuer } = setup();
+    expect(issuer.verify(issuer.issue('atlanta.com'), 'biloxi.com')).toBe('invalid');
+  });
+
+  it('refuses a nonce signed with another key', () => {
+    const { issuer } = setup();
+    const other = new NonceIssuer({ key: 'x'.repeat(32), clock: () => 1_700_000_000_000 });
+    expect(issuer.verify(other.issue('r'), 'r')).toBe('invalid');
+  });
+
+  it('refuses a forged nonce whose time was moved forward to dodge staleness', () => {
+    const { issuer, advance } = setup(30_000);
+    const nonce = issuer.issue('r');
+    advance(60_000);
+    const bytes = Buffer.from(nonce, 'base64url');
+    bytes.writeUIntBE(bytes.readUIntBE(0, 6) + 60_000, 0, 6);
+    expect(issuer.verify(bytes.toString('base64url'), 'r')).toBe('invalid');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['too short', 'abc'],
+    ['not base64url', '!'.repeat(64)],
+    ['padded base64', 'A'.repeat(62) + '=='],
+    ['a flipped character', ''],
+  ])('refuses a garbled nonce (%s)', (name, value) => {
+    const { issuer } = setup();
+    let nonce = value;
+    if (name === 'a flipped character') {
+      const good = issuer.issue('r');
+      nonce = good.slice(0, 40) + (good[40] === 'A' ? 'B' : 'A') + good.slice(41);
+    }
+    expect(issuer.verify(nonce, 'r')).toBe('invalid');
+  });
+
+  it('refuses a nonce stamped far in the future (clock stepped back)', () => {
+    let now = 1_700_000_000_000;
+    const issuer = new NonceIssuer({ key: KEY, clock: () => now, maxClockSkewMs: 1000 });
+    const nonce = issuer.issue('r');
+    now -= 5000;
+    expect(issuer.verify(nonce, 'r')).toBe('invalid');
+  });
+
+  it('refuses a key shorter than 16 bytes', () => {
+    expect(() => new NonceIssuer({ key: 'short', clock: Date.now })).toThrow(
+      expect.objectContaining({ code: 'DIGEST_INVALID_OPTION' }),
+    );
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Stateless server nonces (RFC 7616 §3.3 and §5.4 "nonce" suggestions, RFC 3261 §22.4):
+ *
+ *   nonce = base64url( issued-ms (6 bytes, big-endian) | random (10 bytes) | HMAC-SHA256(key, issued | random | realm) )
+ *
+ * 48 bytes, so exactly 64 base64url characters with no padding and no spare bits: one byte
+ * string has one spelling. A nonce proves that this server issued it for this realm and when;
+ * it needs no storage. Replay of one nonce is the NonceCountTracker's job.
+ */
+import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { DigestError } from './digest-error.js';
+
+/** Options for {@link NonceIssuer}. */
+export interface NonceIssuerOptions {
+  /** HMAC key, at least 16 bytes (a string is taken as UTF-8). Keep it secret; never log it. */
+  readonly key: string | Uint8Array;
+  /** How long a nonce stays valid; after that it is stale (default 300 000 ms). */
+  readonly ttlMs?: number;
+  /** Milliseconds since the epoch. */
+  readonly clock: () => number;
+  /** A nonce stamped further in the future than this is refused (clock steps; default 60 000 ms). */
+  readonly maxClockSkewMs?: number;
+}
+
+/** Verdict on a nonce: ours and fresh, ours but too old, or not ours at all. */
+export type NonceStatus = 'valid' | 'stale' | 'invalid';
+
+/** A nonce verdict with the time the nonce was issued (NaN when invalid). */
+export interface NonceCheck {
+  readonly status: NonceStatus;
+  readonly issuedAt: number;
+}
+
+const TIME_BYTES = 6;
+const RANDOM_BYTES = 10;
+const HEAD_BYTES = TIME_BYTES + RANDOM_BYTES;
+const MAC_BYTES = 32;
+const NONCE_BYTES = HEAD_BYTES + MAC_BYTES;
+const NONCE_CHARS = (NONCE_BYTES / 3) * 4;
+const INVALID: NonceCheck = Object.freeze({ status: 'invalid', issuedAt: Number.NaN });
+
+/** Default nonce lifetime. */
+export const DEFAULT_NONCE_TTL_MS = 300_000;
+
+// base64url alphabet: A-Z a-z 0-9 - _
+const isBase64UrlChar = (c: number): boolean =>
+  (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95;
+
+/** Issues and checks HMAC-signed, time-stamped nonces. */
+export class NonceIssuer {
+  readonly ttlMs: number;
+  readonly #key: Buffer;
+  readonly #clock: () => number;
+  readonly #maxSkewMs: number;
+  // Random bytes drawn in bulk: one CSPRNG call per 256 nonces instead of one per nonce.
+  readonly #pool = Buffer.allocUnsafe(RANDOM_BYTES * 256);
+  #poolOffset = Number.POSITIVE_INFINITY;
+
+  constructor(options: NonceIssuerOptions) {
+    const key = typeof options.key === 'string' ? Buffer.from(options.key, 'utf8') : Buffer.from(options.key);
+    if (key.length < 16) throw new DigestError('DIGEST_INVALID_OPTION', 'nonce key must be at least 16 bytes');
+    const ttlMs = options.ttlMs ?? DEFAULT_NONCE_TTL_MS;
+    if (!(ttlMs > 0)) throw new DigestError('DIGEST_INVALID_OPTION', 'nonce ttlMs must be positive');
+    this.ttlMs = ttlMs;
+    this.#key = key;
+    this.#clock = options.clock;
+    this.#maxSkewMs = options.maxClockSkewMs ?? 60_000;
+  }
+
+  /** A fresh nonce for `realm`. */
+  issue(realm: string): string {
+    const buf = Buffer.allocUnsafe(NONCE_BYTES);
+    buf.writeUIntBE(Math.max(0, Math.floor(this.#clock())), 0, TIME_BYTES);
+    if (this.#poolOffset + RANDOM_BYTES > this.#pool.length) {
+      randomFillSync(this.#pool);
+      this.#poolOffset = 0;
+    }
+    this.#pool.copy(buf, TIME_BYTES, this.#poolOffset, this.#poolOffset + RANDOM_BYTES);
+    this.#poolOffset += RANDOM_BYTES;
+    this.#mac(buf.subarray(0, HEAD_BYTES), realm).copy(buf, HEAD_BYTES);
+    return buf.toString('base64url');
+  }
+
+  /** 'valid', 'stale' (ours, but older than ttlMs) or 'invalid' (forged, garbled, other realm, from the future). */
+  verify(nonce: string, realm: string): NonceStatus {
+    return this.check(nonce, realm).status;
+  }
+
+  /** Like verify, and also says when the nonce was issued (for nonce-count bookkeeping). */
+  check(nonce: string, realm: string): NonceCheck {
+    if (typeof nonce !== 'string' || nonce.length !== NONCE_CHARS) return INVALID;
+    for (let i = 0; i < NONCE_CHARS; i++) if (!isBase64UrlChar(nonce.charCodeAt(i))) return INVALID;
+    const buf = Buffer.from(nonce, 'base64url');
+    if (buf.length !== NONCE_BYTES) return INVALID;
+    const mac = this.#mac(buf.subarray(0, HEAD_BYTES), realm);
+    if (!timingSafeEqual(mac, buf.subarray(HEAD_BYTES))) return INVALID;
+    const issuedAt = buf.readUIntBE(0, TIME_BYTES);
+    const now = this.#clock();
+    if (issuedAt > now + this.#maxSkewMs) return INVALID;
+    return { status: now - issuedAt > this.ttlMs ? 'stale' : 'valid', issuedAt };
+  }
+
+  #mac(head: Buffer, realm: string): Buffer {
+    return createHmac('sha256', this.#key).update(head).update(realm, 'utf8').digest();
+  }
+}
