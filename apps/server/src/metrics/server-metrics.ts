@@ -1,0 +1,88 @@
+/** Prometheus metrics of the server (GET /metrics), on a registry of its own (no global state). */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Live values read at scrape time. */
+export interface MetricsSources {
+  bindings(): number;
+  transactions(): number;
+  activeCalls(): number;
+  connections?(): number;
+}
+
+/** The server's metrics. */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly sipMessages: Counter<'direction' | 'kind'>;
+  readonly parseErrors: Counter<'transport'>;
+  readonly authFailures: Counter<'reason'>;
+  readonly registrationEvents: Counter<'event'>;
+  readonly calls: Counter<'disposition'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'handset_process_' });
+    this.sipMessages = new Counter({
+      name: 'handset_sip_messages_total',
+      help: 'SIP messages by direction (in/out) and kind (request/response)',
+      labelNames: ['direction', 'kind'],
+      registers,
+    });
+    this.parseErrors = new Counter({
+      name: 'handset_sip_parse_errors_total',
+      help: 'Malformed SIP messages received',
+      labelNames: ['transport'],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: 'handset_sip_auth_failures_total',
+      help: 'Failed digest authentications by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.registrationEvents = new Counter({
+      name: 'handset_registration_events_total',
+      help: 'Binding changes: registered, refreshed, unregistered, expired',
+      labelNames: ['event'],
+      registers,
+    });
+    this.calls = new Counter({
+      name: 'handset_calls_total',
+      help: 'Finished call attempts by disposition',
+      labelNames: ['disposition'],
+      registers,
+    });
+    new Gauge({
+      name: 'handset_registrations',
+      help: 'Live bindings in the location service',
+      registers,
+      collect() {
+        this.set(sources.bindings());
+      },
+    });
+    new Gauge({
+      name: 'handset_sip_transactions',
+      help: 'SIP transactions in progress',
+      registers,
+      collect() {
+        this.set(sources.transactions());
+      },
+    });
+    new Gauge({
+      name: 'handset_calls_active',
+      help: 'Calls being set up or in progress',
+      registers,
+      collect() {
+        this.set(sources.activeCalls());
+      },
+    });
+  }
+
+  /** The exposition text for GET /metrics. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

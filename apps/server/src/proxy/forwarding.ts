@@ -1,0 +1,161 @@
+/**
+ * One stateful forwarding of a request to one or more branches (RFC 3261 §16.6-16.10):
+ * parallel forking, provisional relay, best-response selection, CANCEL of pending branches,
+ * and the ring timeout (in the role of Timer C, §16.6 step 11).
+ */
+import { type SendTarget, type SipRequest, SipRequest as Req, type SipResponse, createResponse } from '@handset/sip';
+import { mergeChallenges, selectBestResponse } from './response-selection.js';
+import type { ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
+
+/** Forwarding progress of one branch. */
+type BranchState = 'calling' | 'proceeding' | 'completed';
+
+/** One forked branch. */
+interface Branch {
+  readonly request: SipRequest;
+  readonly target: SendTarget;
+  readonly device: string;
+  state: BranchState;
+  /** CANCEL wanted before a provisional response arrived (§9.1: wait for it). */
+  cancelPending: boolean;
+}
+
+/** What the proxy learns from a forwarding (for CDRs and metrics). */
+export interface ForwardingObserver {
+  /** A 2xx went upstream (first one only for INVITE). */
+  onAnswered?(res: SipResponse, device: string): void;
+  /** The final non-2xx response that went upstream. */
+  onFailed?(res: SipResponse): void;
+}
+
+/** Options of one forwarding. */
+export interface ForwardingOptions {
+  layer: ProxySipLayer;
+  server: ServerTransactionLike;
+  /** For INVITE: no final answer within this time cancels the branches (default 60 s). */
+  ringTimeoutMs?: number;
+  observer?: ForwardingObserver;
+}
+
+/** A stateful forwarding with parallel branches. */
+export class Forwarding {
+  private readonly branches: Branch[] = [];
+  private readonly finals: SipResponse[] = [];
+  private finalSent = false;
+  private answered = false;
+  private ringTimer: NodeJS.Timeout | undefined;
+  private readonly isInvite: boolean;
+  /** Called once when the final response has gone upstream. */
+  onDone: (() => void) | undefined;
+
+  constructor(private readonly o: ForwardingOptions) {
+    this.isInvite = o.server.request.method === 'INVITE';
+    if (this.isInvite) {
+      this.ringTimer = setTimeout(() => this.onRingTimeout(), o.ringTimeoutMs ?? 60_000);
+      this.ringTimer.unref();
+    }
+  }
+
+  /** Sends one branch; `request` already carries our Via, routes and target URI. */
+  addBranch(request: SipRequest, target: SendTarget, device: string): void {
+    const branch: Branch = { request, target, device, state: 'calling', cancelPending: false };
+    this.branches.push(branch);
+    this.o.layer.sendRequest(request, target, {
+      onResponse: (res) => this.onResponse(branch, res),
+      // §16.7 step 6 / §17.1.4: a timeout counts as 408, a transport failure as 503 from that branch.
+      onTimeout: () => this.onResponse(branch, createResponse(request, 408, { reason: 'Request Timeout' }), true),
+      onTransportError: () =>
+        this.onResponse(branch, createResponse(request, 480, { reason: 'Device unreachable' }), true),
+    });
+  }
+
+  /** CANCEL from upstream (§16.10) or a local decision: cancels every branch without a final response. */
+  cancel(reason?: string): void {
+    clearTimeout(this.ringTimer);
+    for (const b of this.branches) {
+      if (b.state === 'completed') continue;
+      if (b.state === 'proceeding') this.sendCancel(b, reason);
+      else b.cancelPending = true;
+    }
+    // Nobody answered even provisionally: the caller should not wait for Timer B on dead branches.
+    if (!this.finalSent && this.branches.every((b) => b.state !== 'proceeding')) {
+      this.sendFinal(createResponse(this.o.server.request, 487, { toTag: 'cancelled' }));
+    }
+  }
+
+  private onResponse(branch: Branch, res: SipResponse, local = false): void {
+    if (!local) res.removeFirstValue('via'); // §16.7 step 3: our Via goes
+    const status = res.status;
+    if (status < 200) {
+      if (branch.state === 'calling') branch.state = 'proceeding';
+      if (branch.cancelPending) {
+        branch.cancelPending = false;
+        this.sendCancel(branch);
+      }
+      // §16.7 step 5: provisional responses other than 100 go upstream at once.
+      if (status > 100 && !this.finalSent) this.o.server.respond(res);
+      return;
+    }
+    if (branch.state === 'completed' && !(status < 300 && this.isInvite)) return;
+    branch.state = 'completed';
+    if (status < 300) {
+      // §16.7 step 5: every 2xx goes upstream; §16.7 step 10: the others are cancelled.
+      const first = !this.answered;
+      this.answered = true;
+      this.finalSent = true;
+      clearTimeout(this.ringTimer);
+      this.o.server.respond(res);
+      if (first) this.onDone?.();
+      if (first) {
+        this.o.observer?.onAnswered?.(res, branch.device);
+        if (this.isInvite) this.cancel();
+      }
+      return;
+    }
+    this.finals.push(res);
+    if (status >= 600 && this.isInvite) this.cancel(); // §16.7 step 6: a 6xx ends the search
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (this.finalSent || this.branches.some((b) => b.state !== 'completed')) return;
+    const best = selectBestResponse(this.finals);
+    if (!best) return;
+    mergeChallenges(best, this.finals);
+    if (best.status === 503) {
+      best.status = 500; // §16.7 step 6: a 503 is not passed on
+      best.reason = 'Server Internal Error';
+    }
+    this.sendFinal(best);
+  }
+
+  private sendFinal(res: SipResponse): void {
+    if (this.finalSent) return;
+    this.finalSent = true;
+    clearTimeout(this.ringTimer);
+    this.o.server.respond(res);
+    this.onDone?.();
+    if (res.status >= 300) this.o.observer?.onFailed?.(res);
+  }
+
+  private onRingTimeout(): void {
+    if (this.finalSent) return;
+    this.sendFinal(createResponse(this.o.server.request, 480, { reason: 'No Answer', toTag: 'noanswer' }));
+    this.cancel();
+  }
+
+  /** §9.1: CANCEL copies Request-URI, Call-ID, To, From, CSeq number, Route and the top Via of the branch. */
+  private sendCancel(branch: Branch, reason?: string): void {
+    const inv = branch.request;
+    const cancel = new Req('CANCEL', inv.uri);
+    cancel.appendHeader('Via', inv.getHeaders('via')[0]!);
+    for (const r of inv.getHeaders('route')) cancel.appendHeader('Route', r);
+    cancel.appendHeader('Max-Forwards', '70');
+    cancel.appendHeader('From', inv.getHeader('from')!);
+    cancel.appendHeader('To', inv.getHeader('to')!);
+    cancel.appendHeader('Call-ID', inv.callId);
+    cancel.appendHeader('CSeq', `${inv.cseq.seq} CANCEL`);
+    if (reason !== undefined) cancel.appendHeader('Reason', reason);
+    this.o.layer.sendRequest(cancel, branch.target, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
+  }
+}

@@ -1,0 +1,484 @@
+/**
+ * The stateful proxy (RFC 3261 §16): authenticates local callers (407), routes to the
+ * bindings of local users with parallel forking, Record-Routes with flow tokens (RFC 5626
+ * §5.3, RFC 7118 §5, double Record-Route per RFC 5658), loose routing of in-dialog
+ * requests, stateless forwarding of 2xx ACKs, and call tracking for CDRs.
+ */
+import { createHash } from 'node:crypto';
+import {
+  BRANCH_MAGIC_COOKIE,
+  createResponse,
+  type DigestAuthenticator,
+  type Flow,
+  newBranch,
+  parseUri,
+  pickCredentials,
+  type SendTarget,
+  SipParseError,
+  SipRequest,
+  type SipResponse,
+  type SipUri,
+  unescapeUser,
+  type Via,
+} from '@handset/sip';
+import type { Logger } from 'pino';
+import type { AuthFailureLimiter } from '../registrar/auth-failure-limiter.js';
+import type { Binding } from '../registrar/binding.js';
+import type { LocationService } from '../registrar/location-service.js';
+import type { SubscriberDirectory } from '../registrar/subscriber-directory.js';
+import type { CallTracker } from './call-tracker.js';
+import { type FlowTokenCodec, flowTarget } from './flow-token.js';
+import { Forwarding } from './forwarding.js';
+import type { LocalIdentity } from './local-identity.js';
+import { defaultPort, resolveUriTarget } from './uri-target.js';
+import type { ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
+
+/** Methods that create dialogs and so get Record-Route (RFC 3261 §16.6 step 4). */
+const DIALOG_CREATING: ReadonlySet<string> = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+/** What we answer in Allow. */
+export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK';
+
+/** Counters the proxy reports. */
+export interface ProxyMetrics {
+  authFailure(reason: string): void;
+}
+
+/** Dependencies of the proxy. */
+export interface ProxyOptions {
+  layer: ProxySipLayer;
+  location: LocationService;
+  directory: SubscriberDirectory;
+  authenticator: DigestAuthenticator;
+  limiter: AuthFailureLimiter;
+  identity: LocalIdentity;
+  flowTokens: FlowTokenCodec;
+  calls: CallTracker;
+  ringTimeoutMs?: number;
+  metrics?: ProxyMetrics;
+  logger?: Logger;
+}
+
+/** Result of Route pre-processing (§16.4). */
+interface RouteInfo {
+  /** Set when one of our Record-Route entries named the flow to use next. */
+  flowTarget: SendTarget | undefined;
+  /** True when at least one Route entry was ours. */
+  routedByUs: boolean;
+}
+
+/** The proxy core: requests in from the transaction layer, branches out. */
+export class ProxyCore {
+  private readonly forwardings = new Map<ServerTransactionLike, Forwarding>();
+  constructor(private readonly o: ProxyOptions) {}
+
+  /** A new non-REGISTER request (its server transaction exists). */
+  async onRequest(txn: ServerTransactionLike): Promise<void> {
+    const req = txn.request;
+    try {
+      if (req.method === 'CANCEL') return this.onCancel(txn);
+      await this.route(txn);
+    } catch (err) {
+      if (err instanceof SipParseError) txn.respond(createResponse(req, 400, { reason: err.message, toTag: 'bad' }));
+      else {
+        this.o.logger?.error({ err, method: req.method, callId: safeCallId(req) }, 'proxy failed to handle a request');
+        txn.respond(createResponse(req, 500, { toTag: 'err' }));
+      }
+    }
+  }
+
+  /** An ACK that matched no server transaction: the ACK for a 2xx, forwarded end to end (§16.7, §16.11). */
+  async onAck(ack: SipRequest, flow: Flow): Promise<void> {
+    try {
+      if (ack.maxForwards === 0) return;
+      const info = this.preprocessRoutes(ack);
+      if (!info.routedByUs && this.isLocalTarget(ack)) return; // an ACK for a response we generated
+      const target = await this.nextHop(ack, info);
+      if (!target) return;
+      decrementMaxForwards(ack);
+      // §16.11: a stateless forward uses a branch derived from the incoming one, so retransmissions match.
+      const inBranch = ack.topVia.params.get('branch') ?? '';
+      const branch = BRANCH_MAGIC_COOKIE + 'S' + hash(`${inBranch}|${ack.callId}|${ack.cseq.seq}`);
+      ack.prependHeader('Via', this.viaValue(target, branch));
+      this.o.layer.sendStateless(ack, target);
+      this.o.calls.touch(ack.callId);
+      void flow;
+    } catch (err) {
+      this.o.logger?.debug({ err }, 'dropped an ACK that could not be forwarded');
+    }
+  }
+
+  /** A response that matched no client transaction (§16.7 / §16.11): forwarded by its Via. */
+  onStrayResponse(res: SipResponse): void {
+    try {
+      const top = res.via[0];
+      if (!top || !this.o.identity.isOurHost(top.host)) return;
+      res.removeFirstValue('via');
+      const next = res.via[0];
+      if (!next) return;
+      this.o.layer.sendStateless(res, viaTarget(next));
+    } catch (err) {
+      this.o.logger?.debug({ err }, 'dropped a stray response');
+    }
+  }
+
+  /** Number of forwardings in progress. */
+  get pending(): number {
+    return this.forwardings.size;
+  }
+
+  private onCancel(txn: ServerTransactionLike): void {
+    const invite = this.o.layer.findInviteServerTransaction(txn.request);
+    // §16.10: a CANCEL matching no transaction is answered 481; otherwise 200 and the branches are cancelled.
+    if (!invite) {
+      txn.respond(createResponse(txn.request, 481, { toTag: 'nocancel' }));
+      return;
+    }
+    txn.respond(createResponse(txn.request, 200, { toTag: 'cancel' }));
+    const fwd = this.forwardings.get(invite);
+    fwd?.cancel(txn.request.getHeader('reason'));
+  }
+
+  private async route(txn: ServerTransactionLike): Promise<void> {
+    const req = txn.request;
+    // §16.3 step 3: Max-Forwards.
+    const mf = req.maxForwards;
+    if (mf === 0 && !(req.method === 'OPTIONS' && this.isLocalTarget(req))) {
+      txn.respond(createResponse(req, 483, { toTag: 'mf' }));
+      return;
+    }
+    // §16.3 step 4: loop detection via the branch hash we would compute now.
+    const loopKey = this.loopKey(req);
+    if (req.via.some((v) => this.o.identity.isOurHost(v.host) && (v.params.get('branch') ?? '').startsWith(loopKey))) {
+      txn.respond(createResponse(req, 482, { toTag: 'loop' }));
+      return;
+    }
+    const info = this.preprocessRoutes(req);
+    const inDialog = req.to.params.has('tag');
+    if (inDialog) return this.routeInDialog(txn, info);
+    if (info.flowTarget === undefined && req.getHeaders('route').length === 0 && this.isLocalTarget(req)) {
+      return this.answerLocally(txn);
+    }
+    return this.routeToUser(txn, loopKey);
+  }
+
+  /** Requests addressed to the server itself (keep-alive OPTIONS and the like). */
+  private answerLocally(txn: ServerTransactionLike): void {
+    const req = txn.request;
+    if (req.method === 'OPTIONS') {
+      txn.respond(
+        createResponse(req, 200, {
+          toTag: 'opt',
+          headers: [
+            ['Allow', ALLOWED_METHODS],
+            ['Accept', 'application/sdp'],
+            ['Supported', 'path, outbound'],
+          ],
+        }),
+      );
+      return;
+    }
+    txn.respond(createResponse(req, req.method === 'ACK' ? 200 : 405, { toTag: 'local', headers: [['Allow', 'OPTIONS, REGISTER']] }));
+  }
+
+  /** §16.4: pops our own Route entries; a flow token in the last one says where to go. */
+  private preprocessRoutes(req: SipRequest): RouteInfo {
+    let flow: SendTarget | undefined;
+    let routedByUs = false;
+    // Strict routing by the previous hop: the Request-URI is ours, the real one is the last Route.
+    const ruri = parseUri(req.uri);
+    if (this.o.identity.isUs(ruri) && ruri.params.has('lr') && req.getHeaders('route').length > 0) {
+      const routes = req.getHeaders('route');
+      const last = routes[routes.length - 1]!;
+      req.uri = parseRouteUri(last);
+      req.removeHeader('route');
+      for (const r of routes.slice(0, -1)) req.appendHeader('Route', r);
+      routedByUs = true;
+      flow = this.tokenTarget(ruri) ?? flow;
+    }
+    for (;;) {
+      const top = req.routes[0];
+      if (!top) break;
+      const u = parseUri(top.uri);
+      if (!this.o.identity.isUs(u)) break;
+      req.removeFirstValue('route');
+      routedByUs = true;
+      flow = this.tokenTarget(u) ?? flow;
+    }
+    return { flowTarget: flow, routedByUs };
+  }
+
+  private tokenTarget(u: SipUri): SendTarget | undefined {
+    return u.user === undefined ? undefined : this.o.flowTokens.decode(u.user);
+  }
+
+  /** In-dialog requests follow the route set we Record-Routed (§16.12 / §12.2). */
+  private async routeInDialog(txn: ServerTransactionLike, info: RouteInfo): Promise<void> {
+    const req = txn.request;
+    if (!info.routedByUs) {
+      txn.respond(createResponse(req, 404, { reason: 'Not a dialog routed here' }));
+      return;
+    }
+    const target = await this.nextHop(req, info);
+    if (!target) {
+      // RFC 5626 §5.3: the flow a dialog peer used is gone.
+      txn.respond(createResponse(req, 430, { reason: 'Flow Failed' }));
+      return;
+    }
+    if (req.method === 'BYE') this.endCallByBye(req);
+    else this.o.calls.touch(req.callId);
+    decrementMaxForwards(req);
+    req.prependHeader('Via', this.viaValue(target, newBranch()));
+    const fwd = new Forwarding({ layer: this.o.layer, server: txn });
+    this.track(txn, fwd);
+    fwd.addBranch(req, target, describeTarget(target));
+  }
+
+  /** The next hop for a routed request: remaining Route, else our flow token, else the Request-URI. */
+  private async nextHop(req: SipRequest, info: RouteInfo): Promise<SendTarget | undefined> {
+    const next = req.routes[0];
+    if (next) return resolveUriTarget(parseUri(next.uri));
+    if (info.flowTarget) {
+      if (info.flowTarget.protocol === 'udp' || this.o.layer.isFlowOpen(info.flowTarget)) return info.flowTarget;
+    }
+    return resolveUriTarget(parseUri(req.uri));
+  }
+
+  /** Out-of-dialog requests to a local user: authenticate the caller, find bindings, fork. */
+  private async routeToUser(txn: ServerTransactionLike, loopKey: string): Promise<void> {
+    const req = txn.request;
+    const flow = txn.flow;
+    const from = parseUri(req.from.uri);
+    if (from.user === undefined) {
+      txn.respond(createResponse(req, 403, { reason: 'From has no user', toTag: 'auth' }));
+      return;
+    }
+    const callerDomain = from.host;
+    const caller = unescapeUser(from.user);
+    if (!(await this.o.directory.isLocalDomain(callerDomain))) {
+      txn.respond(createResponse(req, 403, { reason: 'Caller domain not served here', toTag: 'auth' }));
+      return;
+    }
+    if (!(await this.authenticate(txn, callerDomain, caller))) return;
+
+    const ruri = parseUri(req.uri);
+    if (ruri.scheme !== 'sip' && ruri.scheme !== 'sips') {
+      txn.respond(createResponse(req, 416, { toTag: 'route' }));
+      return;
+    }
+    let domain: string;
+    if (this.o.identity.isOurHost(ruri.host) || ruri.host === callerDomain) domain = callerDomain;
+    else if (await this.o.directory.isLocalDomain(ruri.host)) domain = ruri.host;
+    else {
+      txn.respond(createResponse(req, 403, { reason: 'No route to external domain', toTag: 'route' }));
+      return;
+    }
+    // Calls stay inside the caller's tenant.
+    if (domain !== callerDomain) {
+      txn.respond(createResponse(req, 403, { reason: 'Calls outside your domain are not allowed', toTag: 'route' }));
+      return;
+    }
+    if (ruri.user === undefined) {
+      this.answerLocally(txn);
+      return;
+    }
+    const callee = unescapeUser(ruri.user);
+    const isInvite = req.method === 'INVITE';
+    if (isInvite) {
+      this.o.calls.start({
+        callId: req.callId,
+        domain,
+        caller,
+        callee,
+        callerTag: req.from.params.get('tag') ?? '',
+        callerDevice: describeDevice(req.getHeader('user-agent'), flowTarget(flow)),
+      });
+    }
+    const respondFinal = (res: SipResponse) => {
+      txn.respond(res);
+      if (isInvite) this.o.calls.end(req.callId, { status: res.status, reason: res.reason });
+    };
+
+    const bindings = this.o.location.lookup(`${callee}@${domain}`);
+    if (bindings.length === 0) {
+      const exists = await this.o.directory.getSipCredentials(domain, callee);
+      respondFinal(createResponse(req, exists ? 480 : 404, { toTag: 'route', reason: exists ? 'Not registered' : undefined }));
+      return;
+    }
+
+    const fwd = new Forwarding({
+      layer: this.o.layer,
+      server: txn,
+      ringTimeoutMs: this.o.ringTimeoutMs,
+      observer: isInvite
+        ? {
+            onAnswered: (_res, device) => this.o.calls.answered(req.callId, device),
+            onFailed: (res) => this.o.calls.end(req.callId, { status: res.status, reason: res.reason }),
+          }
+        : undefined,
+    });
+    this.track(txn, fwd);
+    let sent = 0;
+    for (const b of bindings) {
+      const branch = await this.branchFor(req, flow, b, loopKey);
+      if (!branch) continue;
+      fwd.addBranch(branch.request, branch.target, describeDevice(b.userAgent, branch.target));
+      sent++;
+    }
+    if (sent === 0) respondFinal(createResponse(req, 480, { toTag: 'route', reason: 'No reachable device' }));
+  }
+
+  /** Challenges or verifies the caller (§22.3, 407); false when a response was sent. */
+  private async authenticate(txn: ServerTransactionLike, realm: string, user: string): Promise<boolean> {
+    const req = txn.request;
+    const source = txn.flow.remote.address;
+    if (this.o.limiter.isBlocked(source)) {
+      this.o.metrics?.authFailure('blocked');
+      txn.respond(createResponse(req, 403, { reason: 'Too many failed attempts', toTag: 'auth' }));
+      return false;
+    }
+    const credentials = pickCredentials(req.getHeaders('proxy-authorization'), realm);
+    const result = await this.o.authenticator.verify({
+      method: req.method,
+      credentials,
+      realm,
+      expectedUsername: user,
+      lookup: async (username) => {
+        const c = await this.o.directory.getSipCredentials(realm, username);
+        return c ? { password: c.password } : undefined;
+      },
+    });
+    if (result.ok) {
+      this.o.limiter.recordSuccess(source);
+      // Our credentials are consumed here, not passed to the callee.
+      if (credentials !== undefined) {
+        const rest = req.getHeaders('proxy-authorization').filter((v) => v !== credentials);
+        req.removeHeader('proxy-authorization');
+        for (const v of rest) req.appendHeader('Proxy-Authorization', v);
+      }
+      return true;
+    }
+    if (result.reason === 'malformed') {
+      this.o.metrics?.authFailure('malformed');
+      txn.respond(createResponse(req, 400, { reason: 'Malformed Proxy-Authorization header', toTag: 'auth' }));
+      return false;
+    }
+    if (result.reason !== 'missing' && result.reason !== 'stale') {
+      this.o.limiter.recordFailure(source);
+      this.o.metrics?.authFailure(result.reason);
+    }
+    const challenges = this.o.authenticator.challenge(realm, { stale: result.reason === 'stale' });
+    txn.respond(createResponse(req, 407, { toTag: 'auth', headers: challenges.map((c) => ['Proxy-Authenticate', c] as const) }));
+    return false;
+  }
+
+  /** Builds the request for one binding (§16.6): target URI, Path routes, Record-Route, Max-Forwards, Via. */
+  private async branchFor(
+    req: SipRequest,
+    inbound: Flow,
+    b: Binding,
+    loopKey: string,
+  ): Promise<{ request: SipRequest; target: SendTarget } | undefined> {
+    const out = new SipRequest(req.method, b.contactUri, req.headers.map((h) => ({ ...h })), req.body);
+    let target: SendTarget = {
+      protocol: b.transport,
+      address: b.sourceAddress,
+      port: b.sourcePort,
+      flowId: b.flowId ?? undefined,
+    };
+    // RFC 3327 §5.4: the stored Path becomes a preloaded Route set.
+    const path = b.path.filter((p) => !this.o.identity.isUs(parseUri(parseRouteUri(p))));
+    if (path.length > 0) {
+      for (const p of [...path].reverse()) out.prependHeader('Route', p);
+      const hop = await resolveUriTarget(parseUri(parseRouteUri(path[0]!)));
+      if (!hop) return undefined;
+      target = hop;
+    } else if (target.flowId !== undefined && !this.o.layer.isFlowOpen(target)) {
+      // A stream flow that closed: try the Contact itself unless it is not dialable (.invalid).
+      const viaContact = await resolveUriTarget(parseUri(b.contactUri));
+      if (!viaContact || viaContact.protocol === 'ws' || viaContact.protocol === 'wss') return undefined;
+      target = viaContact;
+    }
+    decrementMaxForwards(out);
+    if (DIALOG_CREATING.has(req.method)) {
+      // RFC 5658 double Record-Route: the entry facing each side carries that side's flow token.
+      out.prependHeader('Record-Route', this.recordRoute(flowTarget(inbound)));
+      out.prependHeader('Record-Route', this.recordRoute(target));
+    }
+    out.prependHeader('Via', this.viaValue(target, `${loopKey}.${newBranch().slice(BRANCH_MAGIC_COOKIE.length)}`));
+    return { request: out, target };
+  }
+
+  private recordRoute(side: SendTarget): string {
+    const token = this.o.flowTokens.encode(side);
+    return `<sip:${token}@${this.o.identity.sentBy(side.protocol)};transport=${side.protocol};lr>`;
+  }
+
+  private viaValue(target: SendTarget, branch: string): string {
+    return `SIP/2.0/${target.protocol.toUpperCase()} ${this.o.identity.sentBy(target.protocol)};branch=${branch};rport`;
+  }
+
+  /** §16.6 step 8 / §16.3 step 4: a branch prefix that is the same whenever the same request comes back. */
+  private loopKey(req: SipRequest): string {
+    const key = `${req.uri}|${req.from.params.get('tag') ?? ''}|${req.to.params.get('tag') ?? ''}|${req.callId}|${req.cseq.seq}|${req.getHeader('proxy-require') ?? ''}`;
+    return BRANCH_MAGIC_COOKIE + 'L' + hash(key);
+  }
+
+  /** True when the Request-URI addresses the server or a served domain without a user. */
+  private isLocalTarget(req: SipRequest): boolean {
+    const u = parseUri(req.uri);
+    if (u.scheme !== 'sip' && u.scheme !== 'sips') return false;
+    return this.o.identity.isUs(u) && (u.user === undefined || this.o.identity.isOurHost(u.host)) && u.user === undefined;
+  }
+
+  private endCallByBye(req: SipRequest): void {
+    const tag = req.from.params.get('tag') ?? '';
+    this.o.calls.end(req.callId, { status: 200, reason: 'BYE', hangupByTag: tag });
+  }
+
+  private track(txn: ServerTransactionLike, fwd: Forwarding): void {
+    this.forwardings.set(txn, fwd);
+    fwd.onDone = () => this.forwardings.delete(txn);
+  }
+}
+
+function decrementMaxForwards(req: SipRequest): void {
+  const mf = req.maxForwards;
+  req.setHeader('Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1)));
+}
+
+/** The URI inside a Route/Path value. */
+function parseRouteUri(value: string): string {
+  const lt = value.indexOf('<');
+  const gt = value.indexOf('>', lt);
+  return lt >= 0 && gt > lt ? value.slice(lt + 1, gt) : value.split(';')[0]!.trim();
+}
+
+/** §18.2.2 / RFC 3581 §4: where a response goes by its Via. */
+function viaTarget(v: Via): SendTarget {
+  const protocol = v.transport.toLowerCase() as SendTarget['protocol'];
+  const received = v.params.get('received');
+  const rport = v.params.get('rport');
+  const address = received ?? v.host.replace(/^\[|\]$/g, '');
+  const port = rport !== undefined && rport !== null && /^\d+$/.test(rport) ? Number(rport) : (v.port ?? defaultPort(protocol));
+  return { protocol, address, port };
+}
+
+function describeTarget(t: SendTarget): string {
+  return `${t.protocol}:${t.address}:${t.port}`;
+}
+
+function describeDevice(userAgent: string | undefined, t: SendTarget): string {
+  return userAgent ? `${userAgent} @ ${describeTarget(t)}` : describeTarget(t);
+}
+
+function hash(s: string): string {
+  return createHash('sha1').update(s).digest('base64url').slice(0, 12);
+}
+
+function safeCallId(req: SipRequest): string | undefined {
+  try {
+    return req.callId;
+  } catch {
+    return undefined;
+  }
+}

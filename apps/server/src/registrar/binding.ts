@@ -1,0 +1,28 @@
+/** A registration binding: one contact of an address-of-record (RFC 3261 §10.2, RFC 5626 §6). */
+import type { TransportProtocol } from '@handset/sip';
+
+/** One contact bound to an AOR, with how to reach it. */
+export interface Binding {
+  /** `user@domain`. */
+  aor: string;
+  domain: string;
+  /** Identity of the binding: `+sip.instance#reg-id` when present (RFC 5626), else the contact URI. */
+  key: string;
+  instanceId?: string | undefined;
+  regId?: number | undefined;
+  contactUri: string;
+  /** Path header values (RFC 3327), in order. */
+  path: string[];
+  callId: string;
+  cseq: number;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+  /** The connection the REGISTER came over, for stream transports. */
+  flowId?: string | undefined;
+  transport: TransportProtocol;
+  sourceAddress: string;
+  sourcePort: number;
+  userAgent?: string | undefined;
+  q?: number | undefined;
+  receivedAt: number;
+}

@@ -1,0 +1,253 @@
+/**
+ * REGISTER processing (RFC 3261 §10.3) with digest authentication (RFC 7616/8760),
+ * SIP Outbound instance/reg-id bindings (RFC 5626 §6), Path (RFC 3327).
+ */
+import {
+  createResponse,
+  type DigestAuthenticator,
+  type Flow,
+  type NameAddr,
+  paramValue,
+  parseUri,
+  pickCredentials,
+  SipParseError,
+  type SipRequest,
+  type SipResponse,
+  unescapeUser,
+} from '@handset/sip';
+import type { Logger } from 'pino';
+import type { AuthFailureLimiter } from './auth-failure-limiter.js';
+import type { Binding } from './binding.js';
+import type { LocationService } from './location-service.js';
+import type { SubscriberDirectory } from './subscriber-directory.js';
+
+/** RFC 3261 §20.19: delta-seconds above 2**32-1 are taken as 2**32-1. */
+const MAX_DELTA_SECONDS = 4294967295;
+
+/** Policy knobs of the registrar. */
+export interface RegistrarPolicy {
+  minExpires: number;
+  maxExpires: number;
+  defaultExpires: number;
+  maxContacts: number;
+}
+
+/** Counters the registrar reports (wired to Prometheus by the server). */
+export interface RegistrarMetrics {
+  authFailure(reason: string): void;
+}
+
+/** Dependencies of the registrar. */
+export interface RegistrarOptions {
+  location: LocationService;
+  directory: SubscriberDirectory;
+  authenticator: DigestAuthenticator;
+  limiter: AuthFailureLimiter;
+  policy: RegistrarPolicy;
+  /** Marks connection-oriented flows that carry registrations (exempt from the idle timeout). */
+  setFlowRegistered: (flow: Flow, registered: boolean) => void;
+  metrics?: RegistrarMetrics;
+  logger?: Logger;
+  clock?: () => number;
+}
+
+/** Answers REGISTER requests. Pure request-in, response-out; the transaction layer sends it. */
+export class Registrar {
+  private readonly clock: () => number;
+  constructor(private readonly o: RegistrarOptions) {
+    this.clock = o.clock ?? Date.now;
+  }
+
+  /** Processes one REGISTER and returns the final response. Never throws for bad input. */
+  async handleRegister(req: SipRequest, flow: Flow): Promise<SipResponse> {
+    try {
+      return await this.process(req, flow);
+    } catch (err) {
+      if (err instanceof SipParseError) return createResponse(req, 400, { reason: err.message, toTag: 'reg' });
+      throw err;
+    }
+  }
+
+  private async process(req: SipRequest, flow: Flow): Promise<SipResponse> {
+    const reply = (status: number, opts: Parameters<typeof createResponse>[2] = {}) =>
+      createResponse(req, status, { toTag: 'reg', ...opts });
+
+    // §10.3 step 1-2: the Request-URI names the domain; we must be responsible for it.
+    const ruri = parseUri(req.uri);
+    if (ruri.scheme !== 'sip' && ruri.scheme !== 'sips') return reply(416);
+    const to = parseUri(req.to.uri);
+    if (to.scheme !== 'sip' && to.scheme !== 'sips') return reply(416);
+    if (to.user === undefined) return reply(400, { reason: 'To has no user part' });
+    const domain = to.host;
+    const user = unescapeUser(to.user);
+    if (!(await this.o.directory.isLocalDomain(domain))) return reply(404, { reason: 'Domain not served here' });
+    const aor = `${user}@${domain}`;
+
+    // Brute-force protection: a blocked source gets 403 without a challenge.
+    if (this.o.limiter.isBlocked(flow.remote.address)) {
+      this.o.metrics?.authFailure('blocked');
+      return reply(403, { reason: 'Too many failed attempts' });
+    }
+
+    // §10.3 step 3 / §22: authenticate; realm is the domain.
+    const credentials = pickCredentials(req.getHeaders('authorization'), domain);
+    const auth = await this.o.authenticator.verify({
+      method: 'REGISTER',
+      credentials,
+      realm: domain,
+      expectedUsername: user,
+      lookup: async (username) => {
+        const c = await this.o.directory.getSipCredentials(domain, username);
+        return c ? { password: c.password } : undefined;
+      },
+    });
+    if (!auth.ok) {
+      if (auth.reason === 'malformed') {
+        this.o.metrics?.authFailure('malformed');
+        return reply(400, { reason: 'Malformed Authorization header' });
+      }
+      if (auth.reason !== 'missing' && auth.reason !== 'stale') {
+        this.o.limiter.recordFailure(flow.remote.address);
+        this.o.metrics?.authFailure(auth.reason);
+        this.o.logger?.info({ aor, source: flow.remote.address, reason: auth.reason }, 'REGISTER authentication failed');
+      }
+      const challenges = this.o.authenticator.challenge(domain, { stale: auth.reason === 'stale' });
+      return reply(401, { headers: challenges.map((c) => ['WWW-Authenticate', c] as const) });
+    }
+    this.o.limiter.recordSuccess(flow.remote.address);
+
+    // §10.3 step 4-5: Contact processing.
+    const contacts = req.contacts;
+    const expiresHeader = req.getHeader('expires');
+    const headerExpires = expiresHeader === undefined ? undefined : parseDelta(expiresHeader);
+    const callId = req.callId;
+    const cseq = req.cseq.seq;
+    const now = this.clock();
+
+    if (contacts === '*') {
+      // §10.3 step 6: "*" only with Expires: 0 and no other Contact.
+      if (headerExpires !== 0) return reply(400, { reason: 'Contact * requires Expires: 0' });
+      for (const b of this.o.location.lookup(aor)) {
+        if (b.callId === callId && cseq <= b.cseq) continue; // an older request must not win
+        this.o.location.remove(b);
+        this.afterRemoval(b, flow);
+      }
+      return this.ok(req, aor, false);
+    }
+
+    const path = this.pathOf(req);
+    const changes: Array<{ binding: Binding; expires: number; existing: Binding | undefined }> = [];
+    for (const c of contacts) {
+      const requested = contactExpires(c, headerExpires) ?? this.o.policy.defaultExpires;
+      // §10.3 step 6 / §20.23: 423 with Min-Expires when the interval is too brief.
+      if (requested !== 0 && requested < this.o.policy.minExpires) {
+        return reply(423, { headers: [['Min-Expires', String(this.o.policy.minExpires)]] });
+      }
+      const expires = Math.min(requested, this.o.policy.maxExpires);
+      const instanceId = paramValue(c.params, '+sip.instance');
+      const regIdRaw = paramValue(c.params, 'reg-id');
+      const regId = regIdRaw !== undefined && /^\d{1,9}$/.test(regIdRaw) ? Number(regIdRaw) : undefined;
+      // RFC 5626 §6: bindings are keyed by instance (and reg-id), so a re-register from a
+      // new address replaces the old binding instead of adding one.
+      const key = instanceId !== undefined ? `${instanceId}#${regId ?? ''}` : normalizeContactUri(c.uri);
+      const existing = this.o.location.get(aor, key);
+      // §10.3 step 7: same Call-ID with a CSeq not above the stored one is out of order.
+      if (existing && existing.callId === callId && cseq <= existing.cseq) {
+        return reply(500, { reason: 'Out of order REGISTER', headers: [['Retry-After', '1']] });
+      }
+      const q = paramValue(c.params, 'q');
+      changes.push({
+        expires,
+        existing,
+        binding: {
+          aor,
+          domain,
+          key,
+          instanceId,
+          regId,
+          contactUri: c.uri,
+          path,
+          callId,
+          cseq,
+          expiresAt: now + expires * 1000,
+          flowId: flow.reliable ? flow.id : undefined,
+          transport: flow.protocol,
+          sourceAddress: flow.remote.address,
+          sourcePort: flow.remote.port,
+          userAgent: req.getHeader('user-agent'),
+          q: q !== undefined && /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(q) ? Number(q) : undefined,
+          receivedAt: now,
+        },
+      });
+    }
+
+    for (const { binding, expires, existing } of changes) {
+      if (expires === 0) {
+        if (existing) {
+          this.o.location.remove(existing);
+          this.afterRemoval(existing, flow);
+        }
+        continue;
+      }
+      this.o.location.save(binding);
+      if (flow.reliable) this.o.setFlowRegistered(flow, true);
+    }
+    this.enforceMaxContacts(aor, flow);
+    return this.ok(req, aor, changes.some((c) => c.binding.regId !== undefined && c.expires > 0) && path.length === 0);
+  }
+
+  /** Over the cap, the bindings registered longest ago give way (as phones that changed address leave stale ones). */
+  private enforceMaxContacts(aor: string, flow: Flow): void {
+    const live = this.o.location.lookup(aor);
+    for (const b of live.slice(this.o.policy.maxContacts)) {
+      this.o.location.remove(b);
+      this.afterRemoval(b, flow);
+    }
+  }
+
+  private afterRemoval(b: Binding, flow: Flow): void {
+    if (b.flowId !== undefined && this.o.location.bindingsOnFlow(b.flowId).length === 0 && b.flowId === flow.id) {
+      this.o.setFlowRegistered(flow, false);
+    }
+  }
+
+  /** RFC 3327 §5.3: Path is stored only when the UA supports it; we accept it from any edge proxy. */
+  private pathOf(req: SipRequest): string[] {
+    return req.getHeaders('path');
+  }
+
+  /** §10.3 step 8: 200 OK listing every current binding with its own expires. */
+  private ok(req: SipRequest, aor: string, outbound: boolean): SipResponse {
+    const now = this.clock();
+    const headers: Array<readonly [string, string]> = [];
+    for (const b of this.o.location.lookup(aor)) {
+      const left = Math.max(0, Math.round((b.expiresAt - now) / 1000));
+      let v = `<${b.contactUri}>;expires=${left}`;
+      if (b.instanceId !== undefined) v += `;+sip.instance="${b.instanceId}"`;
+      if (b.regId !== undefined) v += `;reg-id=${b.regId}`;
+      headers.push(['Contact', v]);
+    }
+    for (const p of req.getHeaders('path')) headers.push(['Path', p]);
+    if (outbound) headers.push(['Require', 'outbound']);
+    headers.push(['Supported', 'path, outbound']);
+    headers.push(['Date', new Date(now).toUTCString()]);
+    return createResponse(req, 200, { toTag: 'reg', headers });
+  }
+}
+
+function parseDelta(v: string): number {
+  const t = v.trim();
+  if (!/^\d{1,20}$/.test(t)) throw new SipParseError('bad Expires value');
+  return Math.min(Number(t), MAX_DELTA_SECONDS);
+}
+
+function contactExpires(c: NameAddr, headerExpires: number | undefined): number | undefined {
+  const p = paramValue(c.params, 'expires');
+  return p === undefined ? headerExpires : parseDelta(p);
+}
+
+/** Contact URIs compare case-insensitively in scheme and host (RFC 3261 §19.1.4); we lowercase the whole URI but the user part. */
+function normalizeContactUri(uri: string): string {
+  const at = uri.indexOf('@');
+  return at < 0 ? uri.toLowerCase() : uri.slice(0, at) + uri.slice(at).toLowerCase();
+}
