@@ -1,0 +1,155 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RecordingDelegate, sipMessage, sleep } from '../test/recording-delegate.js';
+import { UdpTransport } from './udp-transport.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function udpClient(host: string): Promise<{ socket: Socket; port: number; next: () => Promise<string> }> {
+  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  const queue: string[] = [];
+  const waiting: ((s: string) => void)[] = [];
+  socket.on('message', (msg) => {
+    const w = waiting.shift();
+    if (w) w(msg.toString());
+    else queue.push(msg.toString());
+  });
+  await new Promise<void>((r) => socket.bind(0, host, r));
+  cleanups.push(() => void socket.close());
+  return {
+    socket,
+    port: socket.address().port,
+    next: () => {
+      const q = queue.shift();
+      return q !== undefined ? Promise.resolve(q) : new Promise((r) => waiting.push(r));
+    },
+  };
+}
+
+describe('UdpTransport', () => {
+  it.each(['127.0.0.1', '::1'])('delivers a datagram with its flow and answers over that flow on %s', async (host) => {
+    const delegate = new RecordingDelegate();
+    const transport = await UdpTransport.listen({ host, port: 0, delegate });
+    cleanups.push(() => transport.close());
+    expect(transport.local.port).toBeGreaterThan(0);
+    expect(transport.local.address).toBe(host);
+
+    const client = await udpClient(host);
+    const request = sipMessage('OPTIONS');
+    client.socket.send(request, transport.local.port, host);
+    const [received] = await delegate.messagesArrived(1);
+    expect(received?.text).toBe(request);
+    const flow = received!.flow;
+    expect(flow).toMatchObject({
+      protocol: 'udp',
+      reliable: false,
+      remote: { address: host, port: client.port },
+      local: { port: transport.local.port },
+    });
+    expect(flow.id).toContain(String(client.port));
+    expect(transport.getFlow(flow.id)).toEqual(flow);
+
+    const sent = await transport.send(Buffer.from('SIP/2.0 200 OK\r\n\r\n'), {
+      protocol: 'udp',
+      address: '192.0.2.99', // ignored: the flow wins
+      port: 9,
+      flowId: flow.id,
+    });
+    expect(sent.id).toBe(flow.id);
+    expect(await client.next()).toBe('SIP/2.0 200 OK\r\n\r\n');
+  });
+
+  it('sends to an address when no flow is given', async () => {
+    const transport = await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new RecordingDelegate() });
+    cleanups.push(() => transport.close());
+    const client = await udpClient('127.0.0.1');
+    const flow = await transport.send(Buffer.from('hello'), {
+      protocol: 'udp',
+      address: '127.0.0.1',
+      port: client.port,
+    });
+    expect(flow.remote).toEqual({ address: '127.0.0.1', port: client.port });
+    expect(await client.next()).toBe('hello');
+  });
+
+  it('flow ids of different peers differ and name both ends', async () => {
+    const delegate = new RecordingDelegate();
+    const transport = await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate });
+    cleanups.push(() => transport.close());
+    const a = await udpClient('127.0.0.1');
+    const b = await udpClient('127.0.0.1');
+    a.socket.send(sipMessage('OPTIONS'), transport.local.port, '127.0.0.1');
+    b.socket.send(sipMessage('OPTIONS'), transport.local.port, '127.0.0.1');
+    const [m1, m2] = await delegate.messagesArrived(2);
+    expect(m1!.flow.id).not.toBe(m2!.flow.id);
+    expect(m1!.flow.id).toMatch(new RegExp(`^udp:127\\.0\\.0\\.1:${transport.local.port}>127\\.0\\.0\\.1:\\d+$`));
+    expect(transport.getFlow('tcp:nope')).toBeUndefined();
+    expect(transport.getFlow(`udp:127.0.0.1:${transport.local.port}>garbage`)).toBeUndefined();
+  });
+
+  it('drops datagrams larger than maxMessageSize and bare CRLF keep-alives', async () => {
+    const delegate = new RecordingDelegate();
+    const transport = await UdpTransport.listen({
+      host: '127.0.0.1',
+      port: 0,
+      delegate,
+      limits: { maxMessageSize: 1000 },
+    });
+    cleanups.push(() => transport.close());
+    const client = await udpClient('127.0.0.1');
+    client.socket.send(sipMessage('MESSAGE', 'x'.repeat(1200)), transport.local.port, '127.0.0.1');
+    client.socket.send('\r\n\r\n', transport.local.port, '127.0.0.1');
+    const small = sipMessage('OPTIONS');
+    client.socket.send(small, transport.local.port, '127.0.0.1');
+    await delegate.messagesArrived(1);
+    await sleep(50);
+    expect(delegate.messages.map((m) => m.text)).toEqual([small]);
+  });
+
+  it('survives a delegate that throws and keeps receiving', async () => {
+    let calls = 0;
+    const transport = await UdpTransport.listen({
+      host: '127.0.0.1',
+      port: 0,
+      delegate: {
+        onMessage: () => {
+          calls++;
+          throw new Error('boom');
+        },
+      },
+    });
+    cleanups.push(() => transport.close());
+    const client = await udpClient('127.0.0.1');
+    client.socket.send('one', transport.local.port, '127.0.0.1');
+    client.socket.send('two', transport.local.port, '127.0.0.1');
+    await expect.poll(() => calls).toBe(2);
+  });
+
+  it('traces messages in and out', async () => {
+    const trace: string[] = [];
+    const delegate = new RecordingDelegate();
+    const transport = await UdpTransport.listen({
+      host: '127.0.0.1',
+      port: 0,
+      delegate,
+      trace: (direction, data, flow) => trace.push(`${direction} ${flow.protocol} ${data.toString()}`),
+    });
+    cleanups.push(() => transport.close());
+    const client = await udpClient('127.0.0.1');
+    client.socket.send('ping', transport.local.port, '127.0.0.1');
+    const [m] = await delegate.messagesArrived(1);
+    await transport.send(Buffer.from('pong'), { protocol: 'udp', address: '', port: 0, flowId: m!.flow.id });
+    expect(trace).toEqual(['in udp ping', 'out udp pong']);
+  });
+
+  it('fails to listen on a port already in use with a TransportError', async () => {
+    const first = await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new RecordingDelegate() });
+    cleanups.push(() => first.close());
+    await expect(
+      UdpTransport.listen({ host: '127.0.0.1', port: first.local.port, delegate: new RecordingDelegate() }),
+    ).rejects.toMatchObject({ code: 'TRANSPORT_ERROR' });
+  });
+});
