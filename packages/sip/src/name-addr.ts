@@ -50,6 +50,8 @@ export function parseNameAddr(value: string): NameAddr {
     }
     uri = s.slice(0, end);
     pos = end;
+    // RFC 3261 §20.10: a URI with ',', '?' or ';' must be in <> (RFC 4475 §3.1.2.13 regbadct).
+    if (uri.includes('?')) throw new SipParseError('URI with headers must be enclosed in <>');
   }
   if (!hasScheme(uri)) throw new SipParseError(`not a URI: ${JSON.stringify(uri.slice(0, 64))}`);
   for (let i = 0; i < uri.length; i++) {

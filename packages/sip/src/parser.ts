@@ -56,15 +56,15 @@ function parse(data: Buffer, stream: boolean): SipMessage {
     if (c === 32 || c === 9) {
       const prev = headers[headers.length - 1];
       if (prev === undefined) throw new SipParseError('continuation line before any header');
-      const more = line.trim();
+      const more = trimWsp(line);
       prev.value = more.length === 0 ? prev.value : prev.value.length === 0 ? more : `${prev.value} ${more}`;
       continue;
     }
     const colon = line.indexOf(':');
     if (colon <= 0) throw new SipParseError(`bad header line ${i + 1}`);
-    const rawName = line.slice(0, colon).trimEnd();
+    const rawName = trimWsp(line.slice(0, colon));
     if (!isToken(rawName)) throw new SipParseError(`bad header name ${JSON.stringify(rawName.slice(0, 40))}`);
-    headers.push({ name: canonicalHeaderName(rawName), key: headerKey(rawName), value: line.slice(colon + 1).trim() });
+    headers.push({ name: canonicalHeaderName(rawName), key: headerKey(rawName), value: trimWsp(line.slice(colon + 1)) });
   }
 
   const bodyStart = headEnd + sepLen;
@@ -108,7 +108,8 @@ function parseRequestLine(line: string, headers: Header[], body: Buffer): SipReq
   if (!isToken(method)) throw new SipParseError('bad method');
   checkVersion(version);
   if (uri.length === 0 || /[\s<>"]/.test(uri)) throw new SipParseError('bad Request-URI');
-  parseUri(uri);
+  // RFC 3261 §19.1.1: header parameters are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+  if (parseUri(uri).headers !== undefined) throw new SipParseError('headers in Request-URI');
   return new SipRequest(method, uri, headers, body);
 }
 
@@ -151,4 +152,13 @@ function validate(msg: SipMessage): void {
 
 function missing(name: string): never {
   throw new SipParseError(`missing ${name}`);
+}
+
+/** Trims SP and HTAB only (RFC 3261 LWS); other Unicode spaces such as U+FEFF belong to the value. */
+function trimWsp(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }

@@ -39,15 +39,10 @@ export function parseUri(s: string): SipUri {
   if (scheme !== 'sip' && scheme !== 'sips') return { scheme, host: '', params: new Map(), opaque: s.slice(colon + 1) };
 
   let rest = s.slice(colon + 1);
-  let headers: string | undefined;
-  const q = rest.indexOf('?');
-  if (q >= 0) {
-    headers = rest.slice(q + 1);
-    rest = rest.slice(0, q);
-  }
   let user: string | undefined;
   let password: string | undefined;
-  const at = rest.lastIndexOf('@');
+  // The user part may hold '?' and ';' (RFC 3261 §25.1 user-unreserved) but never an unescaped '@'.
+  const at = rest.indexOf('@');
   if (at >= 0) {
     const userinfo = rest.slice(0, at);
     rest = rest.slice(at + 1);
@@ -58,6 +53,12 @@ export function parseUri(s: string): SipUri {
     } else user = userinfo;
     if (user.length === 0) throw new SipParseError('empty user part in SIP URI');
     if (/%(?![0-9A-Fa-f]{2})/.test(userinfo)) throw new SipParseError('bad escape in SIP URI user part');
+  }
+  let headers: string | undefined;
+  const q = rest.indexOf('?');
+  if (q >= 0) {
+    headers = rest.slice(q + 1);
+    rest = rest.slice(0, q);
   }
   let hostEnd: number;
   let host: string;

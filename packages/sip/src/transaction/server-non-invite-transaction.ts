@@ -1,0 +1,79 @@
+import type { SipRequest, SipResponse } from '../message.js';
+import type { Flow, SendTarget } from '../transport.js';
+import { ServerTransaction } from './server-transaction.js';
+import type { TransitionTable } from './transaction.js';
+import type { TransactionContext } from './transaction-context.js';
+import { TransactionError } from './transaction-error.js';
+import { TransactionState } from './transaction-state.js';
+
+const { Trying, Proceeding, Completed, Terminated } = TransactionState;
+
+const TRANSITIONS: TransitionTable = {
+  [Trying]: [Proceeding, Completed, Terminated],
+  [Proceeding]: [Completed, Terminated],
+  [Completed]: [Terminated],
+};
+
+/**
+ * The non-INVITE server transaction (RFC 3261 §17.2.2).
+ *
+ * ```
+ *           request arrives
+ *                 |
+ *               Trying   (retransmissions absorbed)
+ *   1xx from TU: |    \ 200-699 from TU: send
+ *   send         v     \
+ *           Proceeding  \     (request: resend 1xx; 1xx from TU: send)
+ *                 | 200-699 from TU: send
+ *                 v    v
+ *               Completed   (request: resend final)
+ *                 | Timer J (0 if reliable)        transport error in Proceeding/Completed:
+ *                 v                                TU told, Terminated
+ *              Terminated
+ * ```
+ */
+export class ServerNonInviteTransaction extends ServerTransaction {
+  private timerJ: unknown;
+
+  /** @internal Created by the TransactionLayer when a non-INVITE request arrives. */
+  constructor(context: TransactionContext, key: string, request: SipRequest, flow: Flow, target: SendTarget) {
+    super(context, key, request, flow, target, Trying, TRANSITIONS);
+  }
+
+  respond(response: SipResponse): void {
+    if (this.state !== Trying && this.state !== Proceeding) {
+      // RFC 3261 §17.2.2: any other final responses passed by the TU in Completed MUST be discarded; we tell the caller.
+      throw new TransactionError('INVALID_STATE', `cannot send ${response.status} in state ${this.state}`);
+    }
+    if (response.status < 200) {
+      if (this.state === Trying) this.transition(Proceeding);
+      this.transmit(response);
+      return;
+    }
+    this.transition(Completed);
+    this.transmit(response);
+    // RFC 3261 §17.2.2: Timer J is 64*T1 for unreliable transports and zero for reliable ones.
+    if (this.flow.reliable) this.transition(Terminated);
+    else this.timerJ = this.startTimer(this.context.values.TIMER_J, this.fireJ);
+  }
+
+  receiveRetransmission(_request: SipRequest, _flow: Flow): void {
+    // RFC 3261 §17.2.2: in Trying retransmissions are discarded; in Proceeding and Completed the last response is resent.
+    if (this.state === Proceeding || this.state === Completed) this.retransmit();
+  }
+
+  protected transportFailed(error: Error): void {
+    this.notifyTransportError(error);
+    // RFC 3261 §17.2.2 (Figure 8): a transport error in Proceeding or Completed informs the TU and terminates.
+    if (this.state === Proceeding || this.state === Completed) this.transition(Terminated);
+  }
+
+  protected clearTimers(): void {
+    this.timerJ = this.stopTimer(this.timerJ);
+  }
+
+  private readonly fireJ = (): void => {
+    this.timerJ = undefined;
+    if (this.state === Completed) this.transition(Terminated);
+  };
+}
