@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Side-by-side SIP load: the built Handset against the Kamailio anchor, in one run, same SIPp scenarios
+# (../shared/bench/sip/run.sh), same counts. Prints each run.sh line, the ratios Handset/Kamailio and
+# markdown rows ready to paste into docs/benchmarks.md. Appends nothing anywhere.
+#
+#   npm run bench:sip                     (builds first, then runs this)
+#   REGISTER_COUNT=30000 REGISTER_CONC=200 CALL_COUNT=5000 CALL_CONC=200 bash bench/sip/bench.sh
+#
+# Environment (all optional):
+#   REGISTER_COUNT / REGISTER_CONC   authenticated REGISTERs and concurrency      (30000 / 200)
+#   CALL_COUNT / CALL_CONC           authenticated calls and concurrency          (5000 / 200)
+#   BENCH_TARGETS                    both | handset | kamailio                    (both)
+#   BENCH_PHASES                     "register call", any subset, in that order   (register call)
+#   BENCH_REPEAT                     runs per phase and target, order alternating; medians reported (1)
+#   TRANSPORT                        SIPp transport passed to run.sh: u1 UDP, t1 TCP   (u1)
+#   HANDSET_SIP_PORT / HANDSET_HTTP_PORT   ports for Handset                      (free ports)
+#   SHARED_DIR                       the shared/ checkout                         (<repo>/../shared)
+#   KAMAILIO_TARGET                  anchor address                               (127.0.0.1:5070)
+#   BENCH_KEEP=1                     keep the temp dir (Handset log, data)
+# Before each call run the callee 9999 is unregistered at that target (Contact: *, unregister-all.xml):
+# the register phase, earlier runs and other users of the shared anchor leave 9999 bound at SIPp ports
+# that are closed by now, and both servers fork an INVITE to every binding, so stale ones would turn the
+# call run into a measure of dead forks.
+set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+REGISTER_COUNT="${REGISTER_COUNT:-30000}"; REGISTER_CONC="${REGISTER_CONC:-200}"
+CALL_COUNT="${CALL_COUNT:-5000}"; CALL_CONC="${CALL_CONC:-200}"
+BENCH_TARGETS="${BENCH_TARGETS:-both}"; BENCH_PHASES="${BENCH_PHASES:-register call}"
+BENCH_REPEAT="${BENCH_REPEAT:-1}"
+KAMAILIO_TARGET="${KAMAILIO_TARGET:-127.0.0.1:5070}"
+export TRANSPORT="${TRANSPORT:-u1}"
+RUN_SH="$SHARED_DIR/bench/sip/run.sh"
+[ -x "$RUN_SH" ] || die "no $RUN_SH (set SHARED_DIR to the shared/ checkout)"
+command -v sipp >/dev/null || die "sipp not found: apt-get install -y sip-tester"
+case "$BENCH_TARGETS" in both | handset | kamailio) ;; *) die "BENCH_TARGETS must be both, handset or kamailio";; esac
+want() { [ "$BENCH_TARGETS" = both ] || [ "$BENCH_TARGETS" = "$1" ]; }
+
+if want kamailio; then ensure_kamailio; fi
+if want handset; then start_handset; provision_handset "${DOMAIN:-127.0.0.1}"; fi
+
+# run_one MODE TARGET COUNT CONC -> prints run.sh's line to stdout; sets RATE, OK, FAILED.
+run_one() {
+  local line
+  line="$(timeout 420 "$RUN_SH" "$1" "$2" "$3" "$4" 2>&1 | tail -n 1)" || true
+  [ -n "$line" ] || line="$1: target=$2 ok=0 failed=? rate_per_s=0 (run.sh gave no result)"
+  echo "$line"
+  RATE="$(sed -n 's/.*rate_per_s=\([0-9.]*\).*/\1/p' <<<"$line")"; RATE="${RATE:-0}"
+  OK="$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$line")"; OK="${OK:-0}"
+  FAILED="$(sed -n 's/.* failed=\([0-9?]*\).*/\1/p' <<<"$line")"; FAILED="${FAILED:-?}"
+}
+
+# median of integers (the lower middle for an even count), empty for none.
+median() { if [ $# -gt 0 ]; then printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; fi; }
+
+# clear_callee TARGET: unregisters every binding of 9999 (the callee of run.sh call) at TARGET.
+clear_callee() {
+  timeout 30 sipp "$1" -sf "$BENCH_ROOT/bench/sip/unregister-all.xml" -s 9999 -ap secret9999 \
+    -key domain "${DOMAIN:-127.0.0.1}" -m 1 -t "$TRANSPORT" -i 127.0.0.1 -p "$(free_port)" -nostdin \
+    -recv_timeout 5000 >"$BENCH_WORK/unregister.txt" 2>&1 \
+    || log "WARNING: could not clear the bindings of 9999 at $1 (stale forks may slow the call run)"
+}
+
+date_utc="$(date -u +%Y-%m-%d)"; commit="$(bench_commit)"
+transport_name="$([ "${TRANSPORT:0:1}" = t ] && echo TCP || echo UDP)"
+rows=()
+for phase in $BENCH_PHASES; do
+  case "$phase" in
+    register) count=$REGISTER_COUNT; conc=$REGISTER_CONC; what="REGISTER+auth";;
+    call) count=$CALL_COUNT; conc=$CALL_CONC; what="call+auth";;
+    *) die "unknown phase $phase";;
+  esac
+  k_rates=(); h_rates=(); k_failed=0; h_failed=0
+  for ((rep = 1; rep <= BENCH_REPEAT; rep++)); do
+    # Alternate who goes first so neither side always gets the warmer (or the noisier) slot.
+    if ((rep % 2)); then order="kamailio handset"; else order="handset kamailio"; fi
+    for target in $order; do
+      want "$target" || continue
+      if [ "$target" = kamailio ]; then
+        [ "$phase" = call ] && clear_callee "$KAMAILIO_TARGET"
+        run_one "$phase" "$KAMAILIO_TARGET" "$count" "$conc"; k_rates+=("$RATE"); k_failed=$((k_failed + ${FAILED//\?/1}))
+      else
+        [ "$phase" = call ] && clear_callee "127.0.0.1:$HANDSET_SIP_PORT"
+        run_one "$phase" "127.0.0.1:$HANDSET_SIP_PORT" "$count" "$conc"; h_rates+=("$RATE"); h_failed=$((h_failed + ${FAILED//\?/1}))
+      fi
+    done
+  done
+  k_rate="$(median "${k_rates[@]}")"; h_rate="$(median "${h_rates[@]}")"
+  of=""; [ "$BENCH_REPEAT" -gt 1 ] && of=", median of $BENCH_REPEAT"
+  k_cell="pending"; h_cell="pending"
+  want kamailio && k_cell="${k_rate}/s (${k_failed} failed${of})"
+  want handset && h_cell="${h_rate}/s (${h_failed} failed${of})"
+  [ "$phase" = call ] && want handset && [ "$h_failed" != 0 ] && log "WARNING: Handset failed $h_failed calls (target: 0)"
+  r="$(ratio "$h_rate" "$k_rate")"
+  [ "$BENCH_TARGETS" = both ] && echo "ratio $phase Handset/Kamailio: $r (medians: $h_rate / $k_rate)"
+  rows+=("| $date_utc | $commit | \`npm run bench:sip\` $what ${count}/${conc} $transport_name | $h_cell | $k_cell | $r |")
+done
+
+echo
+echo "markdown rows for docs/benchmarks.md:"
+printf '%s\n' "${rows[@]}"
