@@ -13,3 +13,5 @@ export * from './create-response.js';
 export * from './transport.js';
 export * from './stream-framer.js';
 export * from './digest/index.js';
+export * from './transaction/index.js';
+export * from './endpoint/index.js';

@@ -32,7 +32,11 @@ function clean(text: string, max: number): string {
  * not look like a request, the request is an ACK (never answered), or there is no usable
  * top Via to send the response to: such input is dropped.
  */
-export function malformedRequestResponse(data: Buffer, error: SipParseError, source: Endpoint): MalformedRequestResponse | undefined {
+export function malformedRequestResponse(
+  data: Buffer,
+  error: SipParseError,
+  source: Endpoint,
+): MalformedRequestResponse | undefined {
   let end = data.indexOf('\r\n\r\n');
   if (end < 0) end = data.indexOf('\n\n');
   if (end < 0) end = data.length;

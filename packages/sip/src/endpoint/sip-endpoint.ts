@@ -15,7 +15,14 @@ import type { ServerTransaction } from '../transaction/server-transaction.js';
 import { SILENT_SIP_LOGGER, type SipLogger } from '../transaction/sip-logger.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { TransactionUser } from '../transaction/transaction-user.js';
-import { type Flow, type SendTarget, type Transport, type TransportDelegate, TransportError, type TransportProtocol } from '../transport.js';
+import {
+  type Flow,
+  type SendTarget,
+  type Transport,
+  type TransportDelegate,
+  TransportError,
+  type TransportProtocol,
+} from '../transport.js';
 import type { EndpointUser } from './endpoint-user.js';
 import { malformedRequestResponse } from './malformed-request-response.js';
 import type { EndpointStats, EndpointTrace, SipEndpointOptions } from './sip-endpoint-options.js';
@@ -39,9 +46,15 @@ function isBlank(data: Buffer): boolean {
  */
 export class SipEndpoint implements TransportDelegate {
   /** The transaction layer (e.g. `findInviteServerTransaction`, stats). */
-  readonly transactions: TransactionLayer;
+  readonly layer: TransactionLayer;
   /** Counters for metrics. */
-  readonly stats: EndpointStats = { messagesReceived: 0, messagesSent: 0, parseErrors: 0, malformedAnswered: 0, sendFailures: 0 };
+  readonly stats: EndpointStats = {
+    messagesReceived: 0,
+    messagesSent: 0,
+    parseErrors: 0,
+    malformedAnswered: 0,
+    sendFailures: 0,
+  };
   /** Who receives requests, ACKs, stray responses and flow closures. */
   user: EndpointUser | undefined;
   private readonly transports = new Map<TransportProtocol, Transport[]>();
@@ -55,7 +68,7 @@ export class SipEndpoint implements TransportDelegate {
     this.logger = options.logger ?? SILENT_SIP_LOGGER;
     this.trace = options.trace;
     this.onParseError = options.onParseError;
-    this.transactions = new TransactionLayer({
+    this.layer = new TransactionLayer({
       send: (message, target) => this.send(message, target),
       tu: this.transactionUser,
       timers: options.timers,
@@ -88,16 +101,20 @@ export class SipEndpoint implements TransportDelegate {
       // TCP/TLS arrive framed by Content-Length; UDP datagrams and WebSocket messages carry one message each (RFC 7118 §5).
       message = parseMessage(data, { stream: flow.protocol === 'tcp' || flow.protocol === 'tls' });
     } catch (err) {
-      this.malformed(data, err instanceof SipParseError ? err : new SipParseError('malformed message', { cause: err }), flow);
+      this.malformed(
+        data,
+        err instanceof SipParseError ? err : new SipParseError('malformed message', { cause: err }),
+        flow,
+      );
       return;
     }
     try {
       if (message.isRequest()) {
         // RFC 3261 §18.2.1 / RFC 3581 §4: record where the request really came from.
         stampReceived(message, flow.remote);
-        this.transactions.receiveRequest(message, flow);
+        this.layer.receiveRequest(message, flow);
       } else {
-        this.transactions.receiveResponse(message as SipResponse, flow);
+        this.layer.receiveResponse(message as SipResponse, flow);
       }
     } catch (err) {
       this.logger.warn({ err, flow: flow.id }, 'SIP message handling failed');
@@ -126,7 +143,9 @@ export class SipEndpoint implements TransportDelegate {
     const transport = this.pickTransport(target);
     if (transport === undefined) return this.fail(new TransportError(`no ${target.protocol} transport`));
     if (target.flowId !== undefined && target.protocol !== 'udp' && transport.getFlow(target.flowId) === undefined) {
-      return this.fail(new TransportError(`${target.protocol} flow ${target.flowId} to ${target.address}:${target.port} is closed`));
+      return this.fail(
+        new TransportError(`${target.protocol} flow ${target.flowId} to ${target.address}:${target.port} is closed`),
+      );
     }
     let data: Buffer;
     try {
@@ -136,8 +155,20 @@ export class SipEndpoint implements TransportDelegate {
     }
     this.stats.messagesSent++;
     const sent = transport.send(data, target);
-    sent.then(this.trace === undefined ? undefined : (flow) => this.traceSafely('out', data, flow), this.countSendFailure);
+    sent.then(
+      this.trace === undefined ? undefined : (flow) => this.traceSafely('out', data, flow),
+      this.countSendFailure,
+    );
     return sent;
+  }
+
+  /** True when the target names a flow that one of the transports still has open. */
+  isFlowOpen(target: SendTarget): boolean {
+    if (target.flowId === undefined) return false;
+    const list = this.transports.get(target.protocol);
+    if (list === undefined) return false;
+    for (const t of list) if (t.getFlow(target.flowId) !== undefined) return true;
+    return false;
   }
 
   /** Same as `send`: a message that belongs to no transaction. */
@@ -152,18 +183,18 @@ export class SipEndpoint implements TransportDelegate {
 
   /** Sends a request through a new client transaction (see TransactionLayer.sendRequest). */
   sendRequest(request: SipRequest, target: SendTarget, handler: ClientTransactionHandler): ClientTransaction {
-    return this.transactions.sendRequest(request, target, handler);
+    return this.layer.sendRequest(request, target, handler);
   }
 
   /** The INVITE server transaction a CANCEL refers to (RFC 3261 §9.2). */
   findInviteServerTransaction(cancel: SipRequest): ServerInviteTransaction | undefined {
-    return this.transactions.findInviteServerTransaction(cancel);
+    return this.layer.findInviteServerTransaction(cancel);
   }
 
   /** Ends every transaction and closes every transport. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.transactions.close();
+      this.layer.close();
       await Promise.all(this.transportList.map((t) => t.close()));
     })();
     return this.closing;

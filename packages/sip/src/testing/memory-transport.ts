@@ -152,11 +152,17 @@ export class MemoryTransport implements Transport {
 
   async send(data: Buffer, target: SendTarget): Promise<Flow> {
     if (this.closed) throw new TransportError(`${this.protocol} memory transport is closed`);
-    if (target.protocol !== this.protocol) throw new TransportError(`cannot send ${target.protocol} over a ${this.protocol} transport`);
+    if (target.protocol !== this.protocol)
+      throw new TransportError(`cannot send ${target.protocol} over a ${this.protocol} transport`);
     let end = target.flowId === undefined ? undefined : this.flows.get(target.flowId);
     if (end === undefined) end = this.reliable ? this.connect(target) : this.datagramFlow(target);
     if (end === undefined) return this.lostDatagramFlow(target);
-    const packet: MemoryPacket = { protocol: this.protocol, from: end.flow.local, to: end.flow.remote, data: Buffer.from(data) };
+    const packet: MemoryPacket = {
+      protocol: this.protocol,
+      from: end.flow.local,
+      to: end.flow.remote,
+      data: Buffer.from(data),
+    };
     if (this.network.survives(packet)) {
       const { peer, peerFlowId } = end;
       void Promise.resolve().then(() => peer.deliver(packet, peerFlowId));
@@ -232,9 +238,13 @@ export class MemoryTransport implements Transport {
       const end = this.flows.get(existing);
       if (end !== undefined) return end;
     }
-    if (this.acceptOnly) throw new TransportError(`${this.protocol} transport cannot open connections (no flow to ${target.address}:${target.port})`);
+    if (this.acceptOnly)
+      throw new TransportError(
+        `${this.protocol} transport cannot open connections (no flow to ${target.address}:${target.port})`,
+      );
     const peer = this.network.lookup(this.protocol, target.address, target.port);
-    if (peer === undefined || peer.closed) throw new TransportError(`connection refused by ${target.address}:${target.port}`);
+    if (peer === undefined || peer.closed)
+      throw new TransportError(`connection refused by ${target.address}:${target.port}`);
     const n = this.network.connectionId();
     const mine = { address: this.local.address, port: this.network.ephemeralPort() };
     const id = `${this.protocol}:${n}`;
@@ -252,11 +262,19 @@ export class MemoryTransport implements Transport {
     const id = udpFlowId(this.local, peer.local);
     let end = this.flows.get(id);
     if (end === undefined) {
-      end = { flow: { id, protocol: 'udp', local: this.local, remote: peer.local, reliable: false }, peer, peerFlowId: udpFlowId(peer.local, this.local) };
+      end = {
+        flow: { id, protocol: 'udp', local: this.local, remote: peer.local, reliable: false },
+        peer,
+        peerFlowId: udpFlowId(peer.local, this.local),
+      };
       this.addFlow(end);
     }
     if (!peer.flows.has(end.peerFlowId)) {
-      peer.addFlow({ flow: { id: end.peerFlowId, protocol: 'udp', local: peer.local, remote: this.local, reliable: false }, peer: this, peerFlowId: id });
+      peer.addFlow({
+        flow: { id: end.peerFlowId, protocol: 'udp', local: peer.local, remote: this.local, reliable: false },
+        peer: this,
+        peerFlowId: id,
+      });
     }
     return end;
   }

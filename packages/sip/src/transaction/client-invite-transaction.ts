@@ -42,7 +42,13 @@ export class ClientInviteTransaction extends ClientTransaction {
   private ack: SipRequest | undefined;
 
   /** @internal Created by TransactionLayer.sendRequest. */
-  constructor(context: TransactionContext, key: string, request: SipRequest, target: SendTarget, handler: ClientTransactionHandler) {
+  constructor(
+    context: TransactionContext,
+    key: string,
+    request: SipRequest,
+    target: SendTarget,
+    handler: ClientTransactionHandler,
+  ) {
     super(context, key, request, target, handler, Calling, TRANSITIONS);
     this.intervalA = context.values.TIMER_A;
   }

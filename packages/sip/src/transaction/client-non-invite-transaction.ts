@@ -39,7 +39,13 @@ export class ClientNonInviteTransaction extends ClientTransaction {
   private timerK: unknown;
 
   /** @internal Created by TransactionLayer.sendRequest. */
-  constructor(context: TransactionContext, key: string, request: SipRequest, target: SendTarget, handler: ClientTransactionHandler) {
+  constructor(
+    context: TransactionContext,
+    key: string,
+    request: SipRequest,
+    target: SendTarget,
+    handler: ClientTransactionHandler,
+  ) {
     super(context, key, request, target, handler, Trying, TRANSITIONS);
     this.intervalE = context.values.TIMER_E;
   }

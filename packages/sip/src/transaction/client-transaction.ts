@@ -72,7 +72,12 @@ export abstract class ClientTransaction extends Transaction {
   private readonly onSent = (flow: Flow): void => {
     if (this.sentOn !== undefined) return;
     this.sentOn = flow;
-    this.currentTarget = { protocol: flow.protocol, address: flow.remote.address, port: flow.remote.port, flowId: flow.id };
+    this.currentTarget = {
+      protocol: flow.protocol,
+      address: flow.remote.address,
+      port: flow.remote.port,
+      flowId: flow.id,
+    };
   };
 
   private readonly onSendFailed = (error: unknown): void => {

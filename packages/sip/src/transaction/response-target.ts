@@ -24,7 +24,8 @@ export function responseTarget(via: Via, flow: Flow): SendTarget {
     return { protocol: flow.protocol, address: flow.remote.address, port: flow.remote.port, flowId: flow.id };
   }
   const received = via.params.get('received');
-  const address = received !== undefined && received !== null && received.length > 0 ? bareHost(received) : bareHost(via.host);
+  const address =
+    received !== undefined && received !== null && received.length > 0 ? bareHost(received) : bareHost(via.host);
   const rport = via.params.get('rport');
   let port = via.port ?? 5060;
   if (rport !== undefined && rport !== null) {

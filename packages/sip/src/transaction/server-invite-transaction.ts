@@ -61,7 +61,8 @@ export class ServerInviteTransaction extends ServerTransaction {
       }
       throw new TransactionError('INVALID_STATE', `cannot send ${status} after a 2xx (state accepted)`);
     }
-    if (this.state !== Proceeding) throw new TransactionError('INVALID_STATE', `cannot send ${status} in state ${this.state}`);
+    if (this.state !== Proceeding)
+      throw new TransactionError('INVALID_STATE', `cannot send ${status} in state ${this.state}`);
     this.timerTrying = this.stopTimer(this.timerTrying);
     if (status < 200) {
       this.transmit(response);
@@ -128,7 +129,7 @@ export class ServerInviteTransaction extends ServerTransaction {
   private readonly fireG = (): void => {
     this.timerG = undefined;
     if (this.state !== Completed) return;
-    // RFC 3261 §17.2.1: Timer G: retransmit the response and reset the timer to min(2*T1... , T2).
+    // RFC 3261 §17.2.1: when Timer G fires the response is passed to the transport again and G reset to min(2*G, T2).
     this.retransmit();
     this.intervalG = Math.min(2 * this.intervalG, this.context.values.T2);
     this.timerG = this.startTimer(this.intervalG, this.fireG);

@@ -74,7 +74,8 @@ export abstract class ServerTransaction extends Transaction {
   /** Tells the TU that a response could not be sent. */
   protected notifyTransportError(error: Error): void {
     const onTransportError = this.delegate?.onTransportError;
-    if (onTransportError !== undefined) this.safely('onTransportError', () => onTransportError.call(this.delegate, this, error));
+    if (onTransportError !== undefined)
+      this.safely('onTransportError', () => onTransportError.call(this.delegate, this, error));
   }
 
   private readonly onSendFailed = (error: unknown): void => {

@@ -45,7 +45,8 @@ export interface TimerBaseValues {
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new TransactionError('INVALID_OPTION', `${name} must be a positive number of milliseconds`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new TransactionError('INVALID_OPTION', `${name} must be a positive number of milliseconds`);
   return value;
 }
 

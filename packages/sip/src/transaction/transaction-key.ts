@@ -43,12 +43,18 @@ export function serverKey(request: SipRequest, method: string = request.method, 
   const tag = toTag ?? request.to.params.get('tag') ?? '';
   return (
     RFC2543 +
-    request.uri + SEP +
-    tag + SEP +
-    (request.from.params.get('tag') ?? '') + SEP +
-    request.callId + SEP +
-    request.cseq.seq + SEP +
-    (request.getHeaders('via')[0] ?? '') + SEP +
+    request.uri +
+    SEP +
+    tag +
+    SEP +
+    (request.from.params.get('tag') ?? '') +
+    SEP +
+    request.callId +
+    SEP +
+    request.cseq.seq +
+    SEP +
+    (request.getHeaders('via')[0] ?? '') +
+    SEP +
     m
   );
 }

@@ -58,7 +58,13 @@ export class TransactionLayer {
   /** The timer values in use. */
   readonly values: TimerValues;
   /** Counters for metrics. */
-  readonly stats: TransactionStats = { serverCreated: 0, clientCreated: 0, retransmissionsAbsorbed: 0, timeouts: 0, transportErrors: 0 };
+  readonly stats: TransactionStats = {
+    serverCreated: 0,
+    clientCreated: 0,
+    retransmissionsAbsorbed: 0,
+    timeouts: 0,
+    transportErrors: 0,
+  };
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly tu: TransactionUser;
@@ -165,12 +171,16 @@ export class TransactionLayer {
   sendRequest(request: SipRequest, target: SendTarget, handler: ClientTransactionHandler): ClientTransaction {
     if (this.closed) throw new TransactionError('CLOSED', 'the transaction layer is closed');
     if (request.method === 'ACK') throw new TransactionError('NOT_A_TRANSACTION', 'ACK is sent without a transaction');
-    const branch = request.topVia.params.get('branch');
+    const branch = request.via[0]?.params.get('branch');
     if (branch === undefined || branch === null || !branch.startsWith(BRANCH_MAGIC_COOKIE)) {
       throw new TransactionError('MISSING_BRANCH', 'the top Via needs a branch starting with z9hG4bK');
     }
     const key = clientKey(branch, request.method);
-    if (this.clients.has(key)) throw new TransactionError('DUPLICATE_TRANSACTION', `a ${request.method} transaction with branch ${branch} exists`);
+    if (this.clients.has(key))
+      throw new TransactionError(
+        'DUPLICATE_TRANSACTION',
+        `a ${request.method} transaction with branch ${branch} exists`,
+      );
     const transaction =
       request.method === 'INVITE'
         ? new ClientInviteTransaction(this.context, key, request, target, handler)
@@ -218,7 +228,7 @@ export class TransactionLayer {
       this.deliverAck(ack, flow);
       return;
     }
-    if (transaction.state !== TransactionState.Accepted) this.stats.retransmissionsAbsorbed++;
+    if (transaction.state === TransactionState.Confirmed) this.stats.retransmissionsAbsorbed++;
     transaction.receiveAck(ack, flow);
   }
 

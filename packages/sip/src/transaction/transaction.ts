@@ -21,7 +21,13 @@ export abstract class Transaction {
   private readonly table: TransitionTable;
   private expired = false;
 
-  protected constructor(context: TransactionContext, key: string, request: SipRequest, initial: TransactionState, table: TransitionTable) {
+  protected constructor(
+    context: TransactionContext,
+    key: string,
+    request: SipRequest,
+    initial: TransactionState,
+    table: TransitionTable,
+  ) {
     this.context = context;
     this.key = key;
     this.request = request;
@@ -53,7 +59,10 @@ export abstract class Transaction {
   protected transition(to: TransactionState): void {
     const allowed = this.table[this.current];
     if (allowed === undefined || !allowed.includes(to)) {
-      throw new TransactionError('INVALID_TRANSITION', `${this.constructor.name}: ${this.current} -> ${to} is not allowed`);
+      throw new TransactionError(
+        'INVALID_TRANSITION',
+        `${this.constructor.name}: ${this.current} -> ${to} is not allowed`,
+      );
     }
     this.current = to;
     if (to === TransactionState.Terminated) {
@@ -96,7 +105,10 @@ export abstract class Transaction {
     try {
       callback();
     } catch (err) {
-      this.context.logger.warn({ err, transaction: this.key, state: this.current }, `transaction user threw in ${what}`);
+      this.context.logger.warn(
+        { err, transaction: this.key, state: this.current },
+        `transaction user threw in ${what}`,
+      );
     }
   }
 }
