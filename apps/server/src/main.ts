@@ -1,0 +1,248 @@
+/**
+ * Composition root: wires config, store, directory, SIP stack, registrar, proxy and HTTP
+ * into one running server. Default wiring happens here and nowhere else.
+ */
+import { randomBytes } from 'node:crypto';
+import { DigestAuthenticator, SipEndpoint, type SendTarget, type Transport } from '@handset/sip';
+import { TcpTransport, TlsTransport, UdpTransport, WsTransport, type TransportLimits } from '@handset/sip-node';
+import { pino, type Logger } from 'pino';
+import { buildHttpApp } from './api/http-app.js';
+import { registerAdminRoute } from './cli/admin-route.js';
+import { removeRunFile, writeRunFile } from './cli/run-file.js';
+import { SecretBox } from './config/secret-box.js';
+import { loadSecretKey } from './config/secret-key.js';
+import type { ServerConfig } from './config/server-config.js';
+import { loadTlsMaterial } from './config/tls-material.js';
+import { DirectoryService } from './directory/directory-service.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
+import { CallTracker } from './proxy/call-tracker.js';
+import { CdrRepository } from './proxy/cdr-repository.js';
+import { FlowTokenCodec } from './proxy/flow-token.js';
+import { LocalIdentity } from './proxy/local-identity.js';
+import { ProxyCore } from './proxy/proxy-core.js';
+import { AuthFailureLimiter } from './registrar/auth-failure-limiter.js';
+import { BindingRepository } from './registrar/binding-repository.js';
+import { LocationService } from './registrar/location-service.js';
+import { Registrar } from './registrar/registrar.js';
+import { CachedSubscriberDirectory } from './registrar/subscriber-directory.js';
+import { SipService } from './sip/sip-service.js';
+import { openStore } from './store/open-store.js';
+
+/** A running Handset. */
+export interface HandsetServer {
+  readonly directory: DirectoryService;
+  readonly location: LocationService;
+  readonly calls: CallTracker;
+  readonly httpPort: number;
+  readonly httpsPort: number | undefined;
+  /** Bound SIP ports by protocol. */
+  readonly sipPorts: Readonly<Partial<Record<'udp' | 'tcp' | 'tls' | 'ws' | 'wss', number>>>;
+  readonly logger: Logger;
+  /** Stops listening, ends calls, writes what is pending, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options that tests and the CLI pass beside the config. */
+export interface StartOptions {
+  logger?: Logger;
+  /** Write <dataDir>/handset.run.json so the CLI can reach this process (default true). */
+  runFile?: boolean;
+}
+
+/** Starts every part of Handset and resolves when it listens. */
+export async function startHandset(config: ServerConfig, opts: StartOptions = {}): Promise<HandsetServer> {
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'handset' } });
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.error({ err }, 'error while stopping');
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const key = await loadSecretKey(config);
+    const store = await openStore(config);
+    cleanups.push(() => store.close());
+    const directory = new DirectoryService(store, new SecretBox(key));
+    const subscribers = new CachedSubscriberDirectory(directory);
+    directory.onChange?.((domain?: string) => subscribers.invalidate(domain));
+
+    const location = new LocationService({ persistence: new BindingRepository(store), logger });
+    await location.start();
+    cleanups.push(() => location.close());
+
+    const calls = new CallTracker({ sink: new CdrRepository(store), logger, dialogTimeoutMs: config.proxy.dialogTimeoutS * 1000 });
+    cleanups.push(() => calls.close());
+
+    // SIP stack: endpoint (parse, transactions) over the transports.
+    let metrics: ServerMetrics | undefined;
+    const endpoint = new SipEndpoint({
+      logger,
+      trace: config.sipTrace
+        ? (direction, data, flow) => logger.info({ sip: direction, flow: flow.id, remote: `${flow.remote.address}:${flow.remote.port}` }, data.toString())
+        : undefined,
+      onParseError: (err, _data, flow) => {
+        metrics?.parseErrors.inc({ transport: flow.protocol });
+        logger.debug({ err: err.message, flow: flow.id }, 'malformed SIP message');
+      },
+    });
+    cleanups.push(() => endpoint.close());
+    const limits: Partial<TransportLimits> = {
+      maxConnectionsPerIp: config.transport.maxConnectionsPerIp,
+      maxMessageSize: config.transport.maxMessageSize,
+      idleTimeoutMs: config.transport.idleTimeoutS * 1000,
+    };
+    const transports: Transport[] = [];
+    const add = (t: Transport) => {
+      transports.push(t);
+      endpoint.addTransport(t);
+      cleanups.push(() => t.close());
+      return t;
+    };
+    const host = config.bind;
+    const udp = add(await UdpTransport.listen({ host, port: config.sipPort, delegate: endpoint, logger, limits }));
+    const tcp = add(await TcpTransport.listen({ host, port: config.sipPort, delegate: endpoint, logger, limits }));
+    const tlsMaterial = config.tls ? await loadTlsMaterial(config) : undefined;
+    const tls = tlsMaterial
+      ? add(await TlsTransport.listen({ host, port: config.sipTlsPort, delegate: endpoint, logger, limits, cert: tlsMaterial.cert, key: tlsMaterial.key, rejectUnauthorized: false }))
+      : undefined;
+
+    const service = new SipService(
+      {
+        sendStateless: (msg, target) => {
+          endpoint.sendStateless(msg, target).catch((err: unknown) => logger.debug({ err, target }, 'stateless send failed'));
+        },
+        isFlowOpen: (target) => endpoint.isFlowOpen(target),
+      },
+      logger,
+    );
+    endpoint.user = {
+      onRequest: (t) => service.onRequest(t),
+      onAck: (a, f) => service.onAck(a, f),
+      onStrayResponse: (r) => service.onStrayResponse(r),
+      onFlowClosed: (flow) => {
+        // A WebSocket (or outbound) client cannot be dialled back: its bindings go with the flow.
+        for (const b of location.bindingsOnFlow(flow.id)) {
+          if (flow.protocol === 'ws' || flow.protocol === 'wss' || b.regId !== undefined || b.contactUri.includes('.invalid')) location.remove(b);
+        }
+      },
+    };
+
+    // HTTP(S) with SIP over WebSocket at /sip (RFC 7118).
+    const health = {
+      health: () => ({
+        version: HANDSET_VERSION,
+        uptimeS: Math.round(process.uptime()),
+        database: store.kind,
+        registrations: location.size,
+        activeCalls: calls.active,
+        sip: sipPorts,
+      }),
+    };
+    metrics = new ServerMetrics({
+      bindings: () => location.size,
+      transactions: () => endpoint.layer.serverCount + endpoint.layer.clientCount,
+      activeCalls: () => calls.active,
+    });
+    const m = metrics;
+    for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const) location.on(e, () => m.registrationEvents.inc({ event: e }));
+    calls.on('ended', (cdr) => m.calls.inc({ disposition: cdr.disposition }));
+
+    const adminToken = randomBytes(24).toString('base64url');
+    const http = buildHttpApp({ logger, metrics, health });
+    registerAdminRoute(http, { token: adminToken, directory });
+    const ws = add(WsTransport.attach({ server: http.server, path: '/sip', delegate: endpoint, logger, limits }));
+    await http.listen({ host, port: config.httpPort });
+    cleanups.push(() => http.close());
+    const httpPort = (http.server.address() as { port: number }).port;
+
+    let httpsPort: number | undefined;
+    let wss: Transport | undefined;
+    if (tlsMaterial) {
+      const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial });
+      registerAdminRoute(https, { token: adminToken, directory });
+      wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
+      await https.listen({ host, port: config.httpsPort });
+      cleanups.push(() => https.close());
+      httpsPort = (https.server.address() as { port: number }).port;
+    }
+
+    const sipPorts = {
+      udp: udp.local.port,
+      tcp: tcp.local.port,
+      ...(tls ? { tls: tls.local.port } : {}),
+      ws: httpPort,
+      ...(wss && httpsPort !== undefined ? { wss: httpsPort } : {}),
+    };
+    const identity = new LocalIdentity(
+      config.publicHost,
+      [config.bind, '127.0.0.1', '::1', 'localhost'].filter((h) => h !== '0.0.0.0' && h !== '::'),
+      Object.entries(sipPorts).map(([protocol, port]) => ({ protocol: protocol as SendTarget['protocol'], port })),
+    );
+
+    const authenticator = new DigestAuthenticator({ key, nonceTtlMs: config.auth.nonceTtlS * 1000 });
+    const limiter = new AuthFailureLimiter({
+      maxFailures: config.auth.maxFailures,
+      windowMs: config.auth.windowS * 1000,
+      blockMs: config.auth.blockS * 1000,
+      clock: Date.now,
+    });
+    const authMetrics = { authFailure: (reason: string) => m.authFailures.inc({ reason }) };
+    const registrar = new Registrar({
+      location,
+      directory: subscribers,
+      authenticator,
+      limiter,
+      policy: config.registrar,
+      setFlowRegistered: (flow, registered) => {
+        for (const t of transports) if (t.protocol === flow.protocol && t.getFlow(flow.id)) t.setFlowRegistered(flow.id, registered);
+      },
+      metrics: authMetrics,
+      logger,
+    });
+    const proxy = new ProxyCore({
+      layer: service,
+      location,
+      directory: subscribers,
+      authenticator,
+      limiter,
+      identity,
+      flowTokens: new FlowTokenCodec(key),
+      calls,
+      ringTimeoutMs: config.proxy.ringTimeoutS * 1000,
+      metrics: authMetrics,
+      logger,
+    });
+    service.bind({ layer: endpoint.layer, registrar, proxy });
+
+    if (opts.runFile !== false && config.database.kind === 'pglite') {
+      await writeRunFile(config.dataDir, { pid: process.pid, httpPort, adminToken });
+      cleanups.push(() => removeRunFile(config.dataDir));
+    }
+    logger.info({ sip: sipPorts, http: httpPort, https: httpsPort, database: store.kind, publicHost: config.publicHost }, 'Handset is running');
+    if (config.publicHostIsDefault) logger.warn({ publicHost: config.publicHost }, 'HANDSET_PUBLIC_HOST is not set; advertising a guess');
+
+    let closing: Promise<void> | undefined;
+    return {
+      directory,
+      location,
+      calls,
+      httpPort,
+      httpsPort,
+      sipPorts,
+      logger,
+      close: () => (closing ??= closeAll()),
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** The version reported by /healthz. */
+export const HANDSET_VERSION = '0.1.0';

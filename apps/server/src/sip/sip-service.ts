@@ -1,0 +1,112 @@
+/**
+ * The SIP application: the transaction user that sends REGISTER to the registrar and
+ * everything else to the proxy, and the adapter that gives the proxy its narrow view of
+ * the transaction layer.
+ */
+import {
+  createResponse,
+  type Flow,
+  type SendTarget,
+  type ServerTransaction,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+  type TransactionLayer,
+  type TransactionUser,
+} from '@handset/sip';
+import type { Logger } from 'pino';
+import type { ProxyCore } from '../proxy/proxy-core.js';
+import type { ClientTransactionHandler, ProxySipLayer, ServerTransactionLike } from '../proxy/sip-layer.js';
+import type { Registrar } from '../registrar/registrar.js';
+
+/** How the service sends statelessly and checks flows (the endpoint). */
+export interface SipWire {
+  sendStateless(message: SipMessage, target: SendTarget): void;
+  isFlowOpen(target: SendTarget): boolean;
+}
+
+/** Routes transactions to the registrar and the proxy. */
+export class SipService implements TransactionUser, ProxySipLayer {
+  private readonly wrappers = new WeakMap<ServerTransaction, ServerTransactionLike>();
+  private layer!: TransactionLayer;
+  private proxy!: ProxyCore;
+  private registrar!: Registrar;
+
+  constructor(
+    private readonly wire: SipWire,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Late wiring: the layer, registrar and proxy all refer to this service. */
+  bind(parts: { layer: TransactionLayer; registrar: Registrar; proxy: ProxyCore }): void {
+    this.layer = parts.layer;
+    this.registrar = parts.registrar;
+    this.proxy = parts.proxy;
+  }
+
+  onRequest(transaction: ServerTransaction): void {
+    const txn = this.wrap(transaction);
+    const req = transaction.request;
+    if (req.method === 'REGISTER') {
+      this.registrar.handleRegister(req, transaction.flow).then(
+        (res) => txn.respond(res),
+        (err: unknown) => {
+          this.logger.error({ err, callId: req.callId }, 'REGISTER failed');
+          txn.respond(createResponse(req, 500, { toTag: 'err' }));
+        },
+      );
+      return;
+    }
+    void this.proxy.onRequest(txn);
+  }
+
+  onAck(ack: SipRequest, flow: Flow): void {
+    void this.proxy.onAck(ack, flow);
+  }
+
+  onStrayResponse(response: SipResponse): void {
+    this.proxy.onStrayResponse(response);
+  }
+
+  sendRequest(req: SipRequest, target: SendTarget, handler: ClientTransactionHandler): void {
+    this.layer.sendRequest(req, target, {
+      onResponse: (res) => handler.onResponse(res),
+      onTimeout: () => handler.onTimeout(),
+      onTransportError: (_t, err) => handler.onTransportError(err),
+    });
+  }
+
+  sendStateless(message: SipMessage, target: SendTarget): void {
+    this.wire.sendStateless(message, target);
+  }
+
+  findInviteServerTransaction(cancel: SipRequest): ServerTransactionLike | undefined {
+    const t = this.layer.findInviteServerTransaction(cancel);
+    return t ? this.wrap(t) : undefined;
+  }
+
+  isFlowOpen(target: SendTarget): boolean {
+    return this.wire.isFlowOpen(target);
+  }
+
+  /** One wrapper per transaction (the proxy keys on it); a response the machine refuses is logged, not thrown. */
+  private wrap(t: ServerTransaction): ServerTransactionLike {
+    let w = this.wrappers.get(t);
+    if (!w) {
+      const logger = this.logger;
+      w = {
+        request: t.request,
+        flow: t.flow,
+        respond(res: SipResponse) {
+          try {
+            t.respond(res);
+          } catch (err) {
+            logger.debug({ err, status: res.status, callId: t.request.callId }, 'response not sent by the transaction');
+          }
+        },
+      };
+      this.wrappers.set(t, w);
+    }
+    return w;
+  }
+}
