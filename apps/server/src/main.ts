@@ -66,17 +66,19 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
 
   try {
     const key = await loadSecretKey(config);
-    const store = await openStore(config);
+    const store = await openStore(config, { logger });
     cleanups.push(() => store.close());
     const directory = new DirectoryService(store, new SecretBox(key));
+    await directory.verifySecretKey();
     const subscribers = new CachedSubscriberDirectory(directory);
-    directory.onChange?.((domain?: string) => subscribers.invalidate(domain));
+    directory.onChange((domain?: string) => subscribers.invalidate(domain));
+    const cdrs = new CdrRepository(store);
 
     const location = new LocationService({ persistence: new BindingRepository(store), logger });
     await location.start();
     cleanups.push(() => location.close());
 
-    const calls = new CallTracker({ sink: new CdrRepository(store), logger, dialogTimeoutMs: config.proxy.dialogTimeoutS * 1000 });
+    const calls = new CallTracker({ sink: cdrs, logger, dialogTimeoutMs: config.proxy.dialogTimeoutS * 1000 });
     cleanups.push(() => calls.close());
 
     // SIP stack: endpoint (parse, transactions) over the transports.
@@ -84,7 +86,11 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const endpoint = new SipEndpoint({
       logger,
       trace: config.sipTrace
-        ? (direction, data, flow) => logger.info({ sip: direction, flow: flow.id, remote: `${flow.remote.address}:${flow.remote.port}` }, data.toString())
+        ? (direction, data, flow) =>
+            logger.info(
+              { sip: direction, flow: flow.id, remote: `${flow.remote.address}:${flow.remote.port}` },
+              data.toString(),
+            )
         : undefined,
       onParseError: (err, _data, flow) => {
         metrics?.parseErrors.inc({ transport: flow.protocol });
@@ -109,13 +115,26 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const tcp = add(await TcpTransport.listen({ host, port: config.sipPort, delegate: endpoint, logger, limits }));
     const tlsMaterial = config.tls ? await loadTlsMaterial(config) : undefined;
     const tls = tlsMaterial
-      ? add(await TlsTransport.listen({ host, port: config.sipTlsPort, delegate: endpoint, logger, limits, cert: tlsMaterial.cert, key: tlsMaterial.key, rejectUnauthorized: false }))
+      ? add(
+          await TlsTransport.listen({
+            host,
+            port: config.sipTlsPort,
+            delegate: endpoint,
+            logger,
+            limits,
+            cert: tlsMaterial.cert,
+            key: tlsMaterial.key,
+            rejectUnauthorized: false,
+          }),
+        )
       : undefined;
 
     const service = new SipService(
       {
         sendStateless: (msg, target) => {
-          endpoint.sendStateless(msg, target).catch((err: unknown) => logger.debug({ err, target }, 'stateless send failed'));
+          endpoint
+            .sendStateless(msg, target)
+            .catch((err: unknown) => logger.debug({ err, target }, 'stateless send failed'));
         },
         isFlowOpen: (target) => endpoint.isFlowOpen(target),
       },
@@ -128,7 +147,13 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       onFlowClosed: (flow) => {
         // A WebSocket (or outbound) client cannot be dialled back: its bindings go with the flow.
         for (const b of location.bindingsOnFlow(flow.id)) {
-          if (flow.protocol === 'ws' || flow.protocol === 'wss' || b.regId !== undefined || b.contactUri.includes('.invalid')) location.remove(b);
+          if (
+            flow.protocol === 'ws' ||
+            flow.protocol === 'wss' ||
+            b.regId !== undefined ||
+            b.contactUri.includes('.invalid')
+          )
+            location.remove(b);
         }
       },
     };
@@ -150,12 +175,13 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       activeCalls: () => calls.active,
     });
     const m = metrics;
-    for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const) location.on(e, () => m.registrationEvents.inc({ event: e }));
+    for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const)
+      location.on(e, () => m.registrationEvents.inc({ event: e }));
     calls.on('ended', (cdr) => m.calls.inc({ disposition: cdr.disposition }));
 
     const adminToken = randomBytes(24).toString('base64url');
     const http = buildHttpApp({ logger, metrics, health });
-    registerAdminRoute(http, { token: adminToken, directory });
+    registerAdminRoute(http, { token: adminToken, directory, cdrs });
     const ws = add(WsTransport.attach({ server: http.server, path: '/sip', delegate: endpoint, logger, limits }));
     await http.listen({ host, port: config.httpPort });
     cleanups.push(() => http.close());
@@ -165,7 +191,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     let wss: Transport | undefined;
     if (tlsMaterial) {
       const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial });
-      registerAdminRoute(https, { token: adminToken, directory });
+      registerAdminRoute(https, { token: adminToken, directory, cdrs });
       wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
       await https.listen({ host, port: config.httpsPort });
       cleanups.push(() => https.close());
@@ -185,7 +211,11 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       Object.entries(sipPorts).map(([protocol, port]) => ({ protocol: protocol as SendTarget['protocol'], port })),
     );
 
-    const authenticator = new DigestAuthenticator({ key, nonceTtlMs: config.auth.nonceTtlS * 1000 });
+    const authenticator = new DigestAuthenticator({
+      key,
+      nonceTtlMs: config.auth.nonceTtlS * 1000,
+      algorithms: config.auth.digestAlgorithms,
+    });
     const limiter = new AuthFailureLimiter({
       maxFailures: config.auth.maxFailures,
       windowMs: config.auth.windowS * 1000,
@@ -200,7 +230,8 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       limiter,
       policy: config.registrar,
       setFlowRegistered: (flow, registered) => {
-        for (const t of transports) if (t.protocol === flow.protocol && t.getFlow(flow.id)) t.setFlowRegistered(flow.id, registered);
+        for (const t of transports)
+          if (t.protocol === flow.protocol && t.getFlow(flow.id)) t.setFlowRegistered(flow.id, registered);
       },
       metrics: authMetrics,
       logger,
@@ -224,8 +255,12 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       await writeRunFile(config.dataDir, { pid: process.pid, httpPort, adminToken });
       cleanups.push(() => removeRunFile(config.dataDir));
     }
-    logger.info({ sip: sipPorts, http: httpPort, https: httpsPort, database: store.kind, publicHost: config.publicHost }, 'Handset is running');
-    if (config.publicHostIsDefault) logger.warn({ publicHost: config.publicHost }, 'HANDSET_PUBLIC_HOST is not set; advertising a guess');
+    logger.info(
+      { sip: sipPorts, http: httpPort, https: httpsPort, database: store.kind, publicHost: config.publicHost },
+      'Handset is running',
+    );
+    if (config.publicHostIsDefault)
+      logger.warn({ publicHost: config.publicHost }, 'HANDSET_PUBLIC_HOST is not set; advertising a guess');
 
     let closing: Promise<void> | undefined;
     return {

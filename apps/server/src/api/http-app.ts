@@ -21,8 +21,8 @@ export interface HttpAppOptions {
 /** Builds the Fastify app (not yet listening). */
 export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
   const app = Fastify({
-    loggerInstance: o.logger.child({ component: 'http' }),
-    disableRequestLogging: true,
+    // Per-request logs stay off (level warn); errors still reach the log.
+    loggerInstance: o.logger.child({ component: 'http' }, { level: 'warn' }),
     bodyLimit: o.bodyLimit ?? 1 << 20,
     ...(o.https ? { https: { cert: o.https.cert, key: o.https.key } } : {}),
   }) as unknown as FastifyInstance;
@@ -31,7 +31,9 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) o.logger.error({ err }, 'HTTP handler failed');
-    void reply.status(status).send({ error: { code: err.code ?? 'ERROR', message: status === 500 ? 'Internal error' : err.message } });
+    void reply
+      .status(status)
+      .send({ error: { code: err.code ?? 'ERROR', message: status === 500 ? 'Internal error' : err.message } });
   });
   app.setNotFoundHandler((_req, reply) => {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'No such resource' } });

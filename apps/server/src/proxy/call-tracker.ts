@@ -108,7 +108,8 @@ export class CallTracker extends TypedEmitter<CallEvents> {
     const { call } = entry;
     const endedAt = this.clock();
     const hangupBy =
-      outcome.hangupBy ?? (outcome.hangupByTag === undefined ? undefined : outcome.hangupByTag === call.callerTag ? 'caller' : 'callee');
+      outcome.hangupBy ??
+      (outcome.hangupByTag === undefined ? undefined : outcome.hangupByTag === call.callerTag ? 'caller' : 'callee');
     const disposition = outcome.disposition ?? dispositionOf(outcome.status, call.answeredAt !== undefined);
     const cdr: Cdr = {
       callId: call.callId,
@@ -137,7 +138,8 @@ export class CallTracker extends TypedEmitter<CallEvents> {
 
   /** Ends every open call (server shutdown) and waits for CDR writes. Idempotent. */
   async close(): Promise<void> {
-    for (const callId of [...this.calls.keys()]) this.end(callId, { status: 503, reason: 'Server shutting down', hangupBy: 'system' });
+    for (const callId of [...this.calls.keys()])
+      this.end(callId, { status: 503, reason: 'Server shutting down', hangupBy: 'system' });
     await Promise.all([...this.writes]);
   }
 
@@ -145,7 +147,10 @@ export class CallTracker extends TypedEmitter<CallEvents> {
     const entry = this.calls.get(callId);
     if (!entry) return;
     clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => this.end(callId, { status: 408, reason: 'Dialog timeout', disposition: 'answered', hangupBy: 'system' }), this.dialogTimeoutMs);
+    entry.timer = setTimeout(
+      () => this.end(callId, { status: 408, reason: 'Dialog timeout', disposition: 'answered', hangupBy: 'system' }),
+      this.dialogTimeoutMs,
+    );
     entry.timer.unref();
   }
 }

@@ -19,7 +19,9 @@ export class FlowTokenCodec {
 
   /** A token naming a flow (or, for UDP, the peer address); safe in a SIP URI user part (base64url). */
   encode(target: SendTarget): string {
-    const payload = Buffer.from(`${target.protocol}|${target.flowId ?? ''}|${target.address}|${target.port}`).toString('base64url');
+    const payload = Buffer.from(`${target.protocol}|${target.flowId ?? ''}|${target.address}|${target.port}`).toString(
+      'base64url',
+    );
     return `${payload}.${this.mac(payload)}`;
   }
 
@@ -35,7 +37,12 @@ export class FlowTokenCodec {
     if (parts.length !== 4 || !PROTOCOLS.has(parts[0]!)) return undefined;
     const port = Number(parts[3]);
     if (!Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
-    return { protocol: parts[0] as TransportProtocol, flowId: parts[1] === '' ? undefined : parts[1], address: parts[2]!, port };
+    return {
+      protocol: parts[0] as TransportProtocol,
+      flowId: parts[1] === '' ? undefined : parts[1],
+      address: parts[2]!,
+      port,
+    };
   }
 
   private mac(payload: string): string {

@@ -156,6 +156,10 @@ export class Forwarding {
     cancel.appendHeader('Call-ID', inv.callId);
     cancel.appendHeader('CSeq', `${inv.cseq.seq} CANCEL`);
     if (reason !== undefined) cancel.appendHeader('Reason', reason);
-    this.o.layer.sendRequest(cancel, branch.target, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
+    this.o.layer.sendRequest(cancel, branch.target, {
+      onResponse: () => {},
+      onTimeout: () => {},
+      onTransportError: () => {},
+    });
   }
 }

@@ -36,7 +36,8 @@ import type { ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
 /** Methods that create dialogs and so get Record-Route (RFC 3261 §16.6 step 4). */
 const DIALOG_CREATING: ReadonlySet<string> = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 /** What we answer in Allow. */
-export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK';
+export const ALLOWED_METHODS =
+  'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK';
 
 /** Counters the proxy reports. */
 export interface ProxyMetrics {
@@ -177,7 +178,12 @@ export class ProxyCore {
       );
       return;
     }
-    txn.respond(createResponse(req, req.method === 'ACK' ? 200 : 405, { toTag: 'local', headers: [['Allow', 'OPTIONS, REGISTER']] }));
+    txn.respond(
+      createResponse(req, req.method === 'ACK' ? 200 : 405, {
+        toTag: 'local',
+        headers: [['Allow', 'OPTIONS, REGISTER']],
+      }),
+    );
   }
 
   /** §16.4: pops our own Route entries; a flow token in the last one says where to go. */
@@ -287,8 +293,8 @@ export class ProxyCore {
       this.o.calls.start({
         callId: req.callId,
         domain,
-        caller,
-        callee,
+        caller: `${caller}@${callerDomain}`,
+        callee: `${callee}@${domain}`,
         callerTag: req.from.params.get('tag') ?? '',
         callerDevice: describeDevice(req.getHeader('user-agent'), flowTarget(flow)),
       });
@@ -301,7 +307,9 @@ export class ProxyCore {
     const bindings = this.o.location.lookup(`${callee}@${domain}`);
     if (bindings.length === 0) {
       const exists = await this.o.directory.getSipCredentials(domain, callee);
-      respondFinal(createResponse(req, exists ? 480 : 404, { toTag: 'route', reason: exists ? 'Not registered' : undefined }));
+      respondFinal(
+        createResponse(req, exists ? 480 : 404, { toTag: 'route', reason: exists ? 'Not registered' : undefined }),
+      );
       return;
     }
 
@@ -367,7 +375,9 @@ export class ProxyCore {
       this.o.metrics?.authFailure(result.reason);
     }
     const challenges = this.o.authenticator.challenge(realm, { stale: result.reason === 'stale' });
-    txn.respond(createResponse(req, 407, { toTag: 'auth', headers: challenges.map((c) => ['Proxy-Authenticate', c] as const) }));
+    txn.respond(
+      createResponse(req, 407, { toTag: 'auth', headers: challenges.map((c) => ['Proxy-Authenticate', c] as const) }),
+    );
     return false;
   }
 
@@ -378,7 +388,12 @@ export class ProxyCore {
     b: Binding,
     loopKey: string,
   ): Promise<{ request: SipRequest; target: SendTarget } | undefined> {
-    const out = new SipRequest(req.method, b.contactUri, req.headers.map((h) => ({ ...h })), req.body);
+    const out = new SipRequest(
+      req.method,
+      b.contactUri,
+      req.headers.map((h) => ({ ...h })),
+      req.body,
+    );
     let target: SendTarget = {
       protocol: b.transport,
       address: b.sourceAddress,
@@ -427,7 +442,9 @@ export class ProxyCore {
   private isLocalTarget(req: SipRequest): boolean {
     const u = parseUri(req.uri);
     if (u.scheme !== 'sip' && u.scheme !== 'sips') return false;
-    return this.o.identity.isUs(u) && (u.user === undefined || this.o.identity.isOurHost(u.host)) && u.user === undefined;
+    return (
+      this.o.identity.isUs(u) && (u.user === undefined || this.o.identity.isOurHost(u.host)) && u.user === undefined
+    );
   }
 
   private endCallByBye(req: SipRequest): void {
@@ -459,7 +476,8 @@ function viaTarget(v: Via): SendTarget {
   const received = v.params.get('received');
   const rport = v.params.get('rport');
   const address = received ?? v.host.replace(/^\[|\]$/g, '');
-  const port = rport !== undefined && rport !== null && /^\d+$/.test(rport) ? Number(rport) : (v.port ?? defaultPort(protocol));
+  const port =
+    rport !== undefined && rport !== null && /^\d+$/.test(rport) ? Number(rport) : (v.port ?? defaultPort(protocol));
   return { protocol, address, port };
 }
 

@@ -37,6 +37,7 @@ export function mergeChallenges(best: SipResponse, all: readonly SipResponse[]):
   if (best.status !== 401 && best.status !== 407) return;
   for (const r of all) {
     if (r === best || (r.status !== 401 && r.status !== 407)) continue;
-    for (const name of ['WWW-Authenticate', 'Proxy-Authenticate']) for (const v of r.getHeaders(name)) best.appendHeader(name, v);
+    for (const name of ['WWW-Authenticate', 'Proxy-Authenticate'])
+      for (const v of r.getHeaders(name)) best.appendHeader(name, v);
   }
 }

@@ -1,4 +1,11 @@
-import { computeAuthorization, DigestAuthenticator, type Flow, parseMessage, type SipRequest, type SipResponse } from '@handset/sip';
+import {
+  computeAuthorization,
+  DigestAuthenticator,
+  type Flow,
+  parseMessage,
+  type SipRequest,
+  type SipResponse,
+} from '@handset/sip';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { LocationService } from './location-service.js';
@@ -18,12 +25,31 @@ const directory: SubscriberDirectory = {
   },
 };
 
-const udp: Flow = { id: 'udp:a', protocol: 'udp', reliable: false, local: { address: '127.0.0.1', port: 5060 }, remote: { address: '192.0.2.7', port: 40000 } };
-const ws: Flow = { id: 'ws:1', protocol: 'ws', reliable: true, local: { address: '127.0.0.1', port: 8080 }, remote: { address: '192.0.2.8', port: 50000 } };
+const udp: Flow = {
+  id: 'udp:a',
+  protocol: 'udp',
+  reliable: false,
+  local: { address: '127.0.0.1', port: 5060 },
+  remote: { address: '192.0.2.7', port: 40000 },
+};
+const ws: Flow = {
+  id: 'ws:1',
+  protocol: 'ws',
+  reliable: true,
+  local: { address: '127.0.0.1', port: 8080 },
+  remote: { address: '192.0.2.8', port: 50000 },
+};
 
 let now = 1_700_000_000_000;
 let cseq = 1;
-function register(opts: { user?: string; contact?: string; expires?: string; callId?: string; extra?: string; auth?: string }): SipRequest {
+function register(opts: {
+  user?: string;
+  contact?: string;
+  expires?: string;
+  callId?: string;
+  extra?: string;
+  auth?: string;
+}): SipRequest {
   const user = opts.user ?? '1001';
   const text =
     `REGISTER sip:example.test SIP/2.0\r\n` +
@@ -32,7 +58,11 @@ function register(opts: { user?: string; contact?: string; expires?: string; cal
     `To: <sip:${user}@example.test>\r\n` +
     `Call-ID: ${opts.callId ?? 'reg-call-1'}\r\n` +
     `CSeq: ${cseq++} REGISTER\r\n` +
-    (opts.contact === undefined ? `Contact: <sip:${user}@192.0.2.7:40000>\r\n` : opts.contact === '' ? '' : `Contact: ${opts.contact}\r\n`) +
+    (opts.contact === undefined
+      ? `Contact: <sip:${user}@192.0.2.7:40000>\r\n`
+      : opts.contact === ''
+        ? ''
+        : `Contact: ${opts.contact}\r\n`) +
     (opts.expires !== undefined ? `Expires: ${opts.expires}\r\n` : '') +
     (opts.auth !== undefined ? `Authorization: ${opts.auth}\r\n` : '') +
     (opts.extra ?? '') +
@@ -50,7 +80,8 @@ describe('Registrar', () => {
     now = 1_700_000_000_000;
     events.length = 0;
     location = new LocationService({ clock: () => now });
-    for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const) location.on(e, (b: Binding) => events.push(`${e}:${b.contactUri}`));
+    for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const)
+      location.on(e, (b: Binding) => events.push(`${e}:${b.contactUri}`));
     flowsRegistered = new Map();
     registrar = new Registrar({
       location,
@@ -64,7 +95,10 @@ describe('Registrar', () => {
   });
 
   /** Sends a REGISTER, answers the challenge with the password, returns the final response. */
-  async function authed(opts: Parameters<typeof register>[0] & { password?: string }, flow: Flow = udp): Promise<SipResponse> {
+  async function authed(
+    opts: Parameters<typeof register>[0] & { password?: string },
+    flow: Flow = udp,
+  ): Promise<SipResponse> {
     const challenge = await registrar.handleRegister(register(opts), flow);
     expect(challenge.status).toBe(401);
     const user = opts.user ?? '1001';
@@ -119,7 +153,10 @@ describe('Registrar', () => {
     await authed({ contact: '<sip:1001@192.0.2.7:40000>;expires=600' });
     now += 100_000;
     const two = await authed({ contact: '<sip:1001@192.0.2.9:5060>;expires=120' });
-    expect(two.getHeaders('contact').sort()).toEqual(['<sip:1001@192.0.2.7:40000>;expires=500', '<sip:1001@192.0.2.9:5060>;expires=120']);
+    expect(two.getHeaders('contact').sort()).toEqual([
+      '<sip:1001@192.0.2.7:40000>;expires=500',
+      '<sip:1001@192.0.2.9:5060>;expires=120',
+    ]);
     const one = await authed({ contact: '<sip:1001@192.0.2.9:5060>;expires=0' });
     expect(one.getHeaders('contact')).toEqual(['<sip:1001@192.0.2.7:40000>;expires=500']);
     expect(events).toContain('unregistered:sip:1001@192.0.2.9:5060');

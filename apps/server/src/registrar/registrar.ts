@@ -109,7 +109,10 @@ export class Registrar {
       if (auth.reason !== 'missing' && auth.reason !== 'stale') {
         this.o.limiter.recordFailure(flow.remote.address);
         this.o.metrics?.authFailure(auth.reason);
-        this.o.logger?.info({ aor, source: flow.remote.address, reason: auth.reason }, 'REGISTER authentication failed');
+        this.o.logger?.info(
+          { aor, source: flow.remote.address, reason: auth.reason },
+          'REGISTER authentication failed',
+        );
       }
       const challenges = this.o.authenticator.challenge(domain, { stale: auth.reason === 'stale' });
       return reply(401, { headers: challenges.map((c) => ['WWW-Authenticate', c] as const) });

@@ -1,0 +1,73 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { DirectoryError, type DirectoryErrorCode } from '../directory/directory-error.js';
+import type { DirectoryService } from '../directory/directory-service.js';
+import type { CdrRepository } from '../proxy/cdr-repository.js';
+import { executeAdminCommand, parseAdminCommand } from './admin-commands.js';
+
+/** Path of the CLI's endpoint on a running server. */
+export const ADMIN_PATH = '/internal/admin';
+/** Header carrying the token from the run file. */
+export const ADMIN_TOKEN_HEADER = 'x-handset-admin';
+
+/** Options for {@link registerAdminRoute}. */
+export interface AdminRouteOptions {
+  /** The secret written to the run file; only a process that can read the data dir knows it. */
+  token: string;
+  directory: DirectoryService;
+  cdrs: CdrRepository;
+  /** Largest request body (a user import travels inside); default 32 MiB. */
+  bodyLimit?: number;
+}
+
+const STATUS: Record<DirectoryErrorCode, number> = {
+  INVALID_INPUT: 400,
+  CSV_LINE: 422,
+  DOMAIN_NOT_FOUND: 404,
+  DUPLICATE_DOMAIN: 409,
+  DUPLICATE_EXTENSION: 409,
+  DUPLICATE_EMAIL: 409,
+  CREDENTIALS_UNREADABLE: 500,
+};
+
+/**
+ * Adds `POST /internal/admin`, through which the CLI runs commands while the server holds the
+ * embedded database. Accepted only from a loopback address and with the run file's token
+ * (compared in constant time). Body: `{command, args}`; answers the command's result, or
+ * `{error: {code, message, line?}}` with a 4xx status.
+ */
+export function registerAdminRoute(app: FastifyInstance, opts: AdminRouteOptions): void {
+  const expected = digest(opts.token);
+  app.post(ADMIN_PATH, { bodyLimit: opts.bodyLimit ?? 32 << 20 }, async (request, reply) => {
+    if (!isLoopback(request.socket.remoteAddress)) {
+      return fail(reply, 403, 'FORBIDDEN', 'the admin endpoint only answers loopback clients');
+    }
+    const header = request.headers[ADMIN_TOKEN_HEADER];
+    if (typeof header !== 'string' || !timingSafeEqual(digest(header), expected)) {
+      return fail(reply, 401, 'UNAUTHORIZED', 'missing or wrong admin token');
+    }
+    try {
+      return await executeAdminCommand(opts, parseAdminCommand(request.body));
+    } catch (err) {
+      if (err instanceof DirectoryError) {
+        return fail(reply, STATUS[err.code], err.code, err.message, err.line);
+      }
+      throw err;
+    }
+  });
+}
+
+function fail(reply: FastifyReply, status: number, code: string, message: string, line?: number): FastifyReply {
+  return reply.status(status).send({ error: { code, message, ...(line === undefined ? {} : { line }) } });
+}
+
+/** Hashing both sides gives equal-length buffers, so timingSafeEqual never leaks the length. */
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}

@@ -1,0 +1,64 @@
+import type { AdminResult } from './admin-commands.js';
+
+/** Renders a command result for the terminal: a sentence or a table, or JSON with `--json`. */
+export function formatAdminResult(result: AdminResult, json: boolean): string {
+  if (json) {
+    const payload =
+      result.kind === 'domains'
+        ? result.domains
+        : result.kind === 'users'
+          ? result.users
+          : result.kind === 'cdrs'
+            ? result.cdrs
+            : result.kind === 'domain'
+              ? result.domain
+              : result.kind === 'user'
+                ? result.user
+                : { domain: result.domain, imported: result.imported };
+    return JSON.stringify(payload, null, 2) + '\n';
+  }
+  switch (result.kind) {
+    case 'domain':
+      return `added domain ${result.domain.domain}\n`;
+    case 'user':
+      return `added user ${result.user.ext}@${result.user.domain}\n`;
+    case 'imported':
+      return `imported ${result.imported} user${result.imported === 1 ? '' : 's'} into ${result.domain}\n`;
+    case 'domains':
+      if (result.domains.length === 0) return 'no domains (add one with: handset domains add <domain>)\n';
+      return table(
+        ['DOMAIN', 'NAME', 'USERS', 'ACTIVE'],
+        result.domains.map((d) => [d.domain, d.name ?? '', String(d.userCount ?? ''), d.active ? 'yes' : 'no']),
+      );
+    case 'cdrs':
+      if (result.cdrs.length === 0) return 'no call records\n';
+      return table(
+        ['STARTED', 'CALLER', 'CALLEE', 'DISPOSITION', 'STATUS', 'DURATION', 'BILLABLE'],
+        result.cdrs.map((c) => [
+          c.startedAt,
+          c.caller,
+          c.callee,
+          c.disposition,
+          String(c.sipStatus),
+          `${c.durationS.toFixed(1)}s`,
+          `${c.billableS.toFixed(1)}s`,
+        ]),
+      );
+    case 'users':
+      if (result.users.length === 0) return 'no users\n';
+      return table(
+        ['USER', 'NAME', 'EMAIL', 'ACTIVE'],
+        result.users.map((u) => [`${u.ext}@${u.domain}`, u.name ?? '', u.email ?? '', u.active ? 'yes' : 'no']),
+      );
+  }
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}

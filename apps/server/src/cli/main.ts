@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/** The `handset` command: `start` runs the server; the other commands administer the directory. */
+import { pino } from 'pino';
+import { loadServerConfig } from '../config/server-config.js';
+import { runCli } from './run-cli.js';
+
+/** `handset start`: runs until SIGINT/SIGTERM, then closes everything in order. */
+async function start(): Promise<number> {
+  const config = loadServerConfig();
+  const logger = pino({ level: config.logLevel, base: { service: 'handset' } });
+  // Loaded lazily so that directory commands do not pay for the whole server.
+  const { startHandset } = await import('../main.js');
+  let server: Awaited<ReturnType<typeof startHandset>>;
+  try {
+    server = await startHandset(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, 'Handset failed to start');
+    process.stderr.write(`handset: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      server.close().then(
+        () => done(0),
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          done(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  start,
+});
+process.exitCode = code;

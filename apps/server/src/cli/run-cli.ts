@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ConfigError } from '../config/config-error.js';
+import { SecretBox } from '../config/secret-box.js';
+import { loadSecretKey } from '../config/secret-key.js';
+import { loadServerConfig } from '../config/server-config.js';
+import { DirectoryError } from '../directory/directory-error.js';
+import { DirectoryService } from '../directory/directory-service.js';
+import { CdrRepository } from '../proxy/cdr-repository.js';
+import { openStore } from '../store/open-store.js';
+import { isAlive } from '../store/pglite-lock.js';
+import { StoreError } from '../store/store-error.js';
+import { sendAdminCommand } from './admin-client.js';
+import { executeAdminCommand, type AdminCommand, type AdminResult } from './admin-commands.js';
+import { parseCliArgs, USAGE } from './cli-args.js';
+import { CliError } from './cli-error.js';
+import { formatAdminResult } from './cli-output.js';
+import { readRunFile } from './run-file.js';
+
+/** The process around the CLI, injected so tests can run it in process. */
+export interface CliIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  /** Reads all of standard input (for --password-stdin). */
+  readStdin(): Promise<string>;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Runs `handset start` until the server stops; returns the exit status. */
+  start(): Promise<number>;
+  /** How long to wait for a database held by a starting server or another CLI (default 15 s). */
+  lockWaitMs?: number;
+}
+
+/**
+ * Runs one CLI invocation and returns its exit status. Every failure is one line on stderr
+ * (`handset: ...`) and status 1. Directory commands go to the running server when the run file
+ * names a live process, and otherwise open the database themselves.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const inv = parseCliArgs(argv);
+    switch (inv.kind) {
+      case 'help':
+        io.stdout.write(USAGE);
+        return 0;
+      case 'start':
+        return await io.start();
+      case 'admin':
+        io.stdout.write(formatAdminResult(await dispatch(inv.command, io), inv.json));
+        return 0;
+      case 'import': {
+        const csv = await readCsv(resolve(io.cwd, inv.file));
+        const command: AdminCommand = { command: 'users.import', args: { domain: inv.domain, csv } };
+        io.stdout.write(formatAdminResult(await dispatch(command, io), inv.json));
+        return 0;
+      }
+      case 'add-user-stdin': {
+        const password = (await io.readStdin()).replace(/\r?\n$/, '');
+        const command: AdminCommand = {
+          command: 'users.add',
+          args: { domain: inv.domain, ext: inv.ext, password, name: inv.name, email: inv.email },
+        };
+        io.stdout.write(formatAdminResult(await dispatch(command, io), inv.json));
+        return 0;
+      }
+    }
+  } catch (err) {
+    io.stderr.write(`handset: ${describe(err)}\n`);
+    return 1;
+  }
+}
+
+async function dispatch(command: AdminCommand, io: CliIo): Promise<AdminResult> {
+  const config = loadServerConfig(io.env, io.cwd);
+  const deadline = Date.now() + (io.lockWaitMs ?? 15_000);
+  for (;;) {
+    const run = await readRunFile(config.dataDir);
+    if (run && run.pid !== process.pid && isAlive(run.pid)) return sendAdminCommand(run, command);
+    let store;
+    try {
+      store = await openStore(config);
+    } catch (err) {
+      // A server that is starting (or another CLI) holds the embedded database: wait for it to
+      // publish its run file, or to let go.
+      if (err instanceof StoreError && err.code === 'LOCKED' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      throw err;
+    }
+    try {
+      const directory = new DirectoryService(store, new SecretBox(await loadSecretKey(config)));
+      await directory.verifySecretKey();
+      return await executeAdminCommand({ directory, cdrs: new CdrRepository(store) }, command);
+    } finally {
+      await store.close();
+    }
+  }
+}
+
+async function readCsv(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(
+      'FILE',
+      code === 'ENOENT' ? `no such file: ${path}` : `cannot read ${path}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+function describe(err: unknown): string {
+  if (
+    err instanceof CliError ||
+    err instanceof DirectoryError ||
+    err instanceof ConfigError ||
+    err instanceof StoreError
+  ) {
+    return err.message;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return `unexpected error: ${message.split('\n')[0]}`;
+}

@@ -1,0 +1,310 @@
+import type { DigestAlgorithmName } from '@handset/sip';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './config-error.js';
+import { decodeKey } from './key-encoding.js';
+
+/** pino log levels accepted by HANDSET_LOG_LEVEL. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where the records live: embedded PGlite (a directory, or memory) or a PostgreSQL server. */
+export type DatabaseConfig =
+  | { kind: 'pglite'; /** absolute directory, or undefined for an in-memory database */ dir: string | undefined }
+  | { kind: 'postgres'; url: string };
+
+/** TLS material: operator-supplied files, or a self-signed pair generated once into the data dir. */
+export interface TlsConfig {
+  source: 'files' | 'self-signed';
+  certPath: string;
+  keyPath: string;
+}
+
+/** Registrar limits (RFC 3261 §10.3). */
+export interface RegistrarConfig {
+  minExpires: number;
+  maxExpires: number;
+  defaultExpires: number;
+  maxContacts: number;
+}
+
+/** Digest-auth brute-force protection and nonce lifetime. */
+export interface AuthConfig {
+  maxFailures: number;
+  windowS: number;
+  blockS: number;
+  nonceTtlS: number;
+  /**
+   * Digest algorithms challenged with, most preferred first (HANDSET_DIGEST_ALGORITHMS).
+   * Default MD5 alone: SIPp, JsSIP 3.x and baresip 1.0 fail when any challenge is not MD5
+   * or when the first one is not; `SHA-256,MD5` gives RFC 8760 clients SHA-256.
+   */
+  digestAlgorithms: DigestAlgorithmName[];
+}
+
+/** Abuse limits of the SIP transports. */
+export interface TransportConfig {
+  maxConnectionsPerIp: number;
+  maxMessageSize: number;
+  /** Unregistered connections idle this long are closed. */
+  idleTimeoutS: number;
+}
+
+/** Call-handling timers of the proxy. */
+export interface ProxyConfig {
+  /** An unanswered INVITE fork is cancelled after this long. */
+  ringTimeoutS: number;
+  /** An answered call with no BYE seen is ended (and its CDR written) after this long. */
+  dialogTimeoutS: number;
+}
+
+/** Everything the server process needs to start, resolved and validated. */
+export interface ServerConfig {
+  /** Absolute path of the data directory (database, secret key, self-signed cert, run file). */
+  dataDir: string;
+  database: DatabaseConfig;
+  /** Address the SIP and HTTP listeners bind to. */
+  bind: string;
+  /** Host advertised in Via / Record-Route / Path. */
+  publicHost: string;
+  /** True when HANDSET_PUBLIC_HOST was not set and {@link publicHost} is a guess (worth a warning). */
+  publicHostIsDefault: boolean;
+  /** SIP over UDP and TCP. 0 = pick a free port. */
+  sipPort: number;
+  /** SIP over TLS, used only when {@link tls} is set. */
+  sipTlsPort: number;
+  /** HTTP + SIP over WebSocket (/sip). */
+  httpPort: number;
+  /** HTTPS + WSS, used only when {@link tls} is set. */
+  httpsPort: number;
+  /** Undefined when TLS is off. */
+  tls: TlsConfig | undefined;
+  sipTrace: boolean;
+  logLevel: LogLevel;
+  /** The 32-byte server key from HANDSET_SECRET_KEY (never log it); undefined means "use <dataDir>/secret.key". */
+  secretKey: Buffer | undefined;
+  registrar: RegistrarConfig;
+  auth: AuthConfig;
+  transport: TransportConfig;
+  proxy: ProxyConfig;
+}
+
+const port = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be an integer port')
+  .min(0, 'must be a port 0-65535')
+  .max(65535, 'must be a port 0-65535');
+
+const positiveInt = (max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`);
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+const flag = z.string().transform((v, ctx) => {
+  const w = v.toLowerCase();
+  if (TRUE_WORDS.has(w)) return true;
+  if (FALSE_WORDS.has(w)) return false;
+  ctx.addIssue({ code: 'custom', message: 'must be 1 or 0' });
+  return z.NEVER;
+});
+
+const bindAddress = z.string().refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address');
+
+const publicHost = z
+  .string()
+  .refine(
+    (v) =>
+      isIP(v) !== 0 ||
+      /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(v),
+    'must be a hostname or IP address',
+  );
+
+const databaseUrl = z.string().transform((v, ctx): DatabaseConfig => {
+  if (v === 'memory://') return { kind: 'pglite', dir: undefined };
+  if (/^postgres(ql)?:\/\//i.test(v)) {
+    try {
+      new URL(v);
+      return { kind: 'postgres', url: v };
+    } catch {
+      /* falls through to the issue below */
+    }
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a postgres:// or postgresql:// URL (or memory://)' });
+  return z.NEVER;
+});
+
+const secretKey = z.string().transform((v, ctx) => {
+  const key = decodeKey(v);
+  if (key) return key;
+  ctx.addIssue({ code: 'custom', message: 'must be 32 bytes as 64 hex digits or base64' });
+  return z.NEVER;
+});
+
+/**
+ * One entry per environment variable: the schema that parses it and its default.
+ * Empty strings count as unset (docker-compose style `VAR=`).
+ */
+const envSchema = z
+  .object({
+    HANDSET_DATA_DIR: z.string().default('./data'),
+    DATABASE_URL: databaseUrl.optional(),
+    HANDSET_BIND: bindAddress.default('0.0.0.0'),
+    HANDSET_SIP_PORT: port.default(5060),
+    HANDSET_SIP_TLS_PORT: port.default(5061),
+    HANDSET_TLS_CERT: z.string().optional(),
+    HANDSET_TLS_KEY: z.string().optional(),
+    HANDSET_TLS: z.enum(['self-signed', 'off'], { error: 'must be "self-signed" or "off"' }).optional(),
+    HANDSET_HTTP_PORT: port.default(8080),
+    HANDSET_HTTPS_PORT: port.default(8443),
+    HANDSET_PUBLIC_HOST: publicHost.optional(),
+    HANDSET_SIP_TRACE: flag.default(false),
+    HANDSET_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    HANDSET_SECRET_KEY: secretKey.optional(),
+    HANDSET_REG_MIN_EXPIRES: positiveInt(86_400).default(60),
+    HANDSET_REG_MAX_EXPIRES: positiveInt(7 * 86_400).default(3600),
+    HANDSET_REG_DEFAULT_EXPIRES: positiveInt(7 * 86_400).default(3600),
+    HANDSET_REG_MAX_CONTACTS: positiveInt(1000).default(10),
+    HANDSET_AUTH_MAX_FAILURES: positiveInt(1_000_000).default(10),
+    HANDSET_AUTH_WINDOW_S: positiveInt(86_400).default(60),
+    HANDSET_AUTH_BLOCK_S: positiveInt(7 * 86_400).default(300),
+    HANDSET_NONCE_TTL_S: positiveInt(86_400).default(300),
+    HANDSET_DIGEST_ALGORITHMS: z
+      .string()
+      .default('MD5')
+      .transform((s) => s.split(',').map((a) => a.trim().toUpperCase()))
+      .pipe(
+        z
+          .array(
+            z.enum(['MD5', 'SHA-256', 'SHA-512-256'], {
+              message: 'must list MD5, SHA-256 or SHA-512-256, comma-separated',
+            }),
+          )
+          .min(1),
+      ),
+    HANDSET_MAX_CONNECTIONS_PER_IP: positiveInt(1_000_000).default(64),
+    HANDSET_MAX_MESSAGE_SIZE: positiveInt(16 * 1024 * 1024).default(65535),
+    HANDSET_IDLE_TIMEOUT_S: positiveInt(86_400).default(120),
+    HANDSET_RING_TIMEOUT_S: positiveInt(86_400).default(60),
+    HANDSET_DIALOG_TIMEOUT_S: positiveInt(7 * 86_400).default(14_400),
+  })
+  .superRefine((e, ctx) => {
+    if (e.HANDSET_REG_MIN_EXPIRES > e.HANDSET_REG_MAX_EXPIRES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HANDSET_REG_MIN_EXPIRES'],
+        message: `must not exceed HANDSET_REG_MAX_EXPIRES (${e.HANDSET_REG_MAX_EXPIRES})`,
+      });
+    }
+    if (
+      e.HANDSET_REG_DEFAULT_EXPIRES < e.HANDSET_REG_MIN_EXPIRES ||
+      e.HANDSET_REG_DEFAULT_EXPIRES > e.HANDSET_REG_MAX_EXPIRES
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HANDSET_REG_DEFAULT_EXPIRES'],
+        message: `must lie between HANDSET_REG_MIN_EXPIRES (${e.HANDSET_REG_MIN_EXPIRES}) and HANDSET_REG_MAX_EXPIRES (${e.HANDSET_REG_MAX_EXPIRES})`,
+      });
+    }
+    if ((e.HANDSET_TLS_CERT === undefined) !== (e.HANDSET_TLS_KEY === undefined)) {
+      const missing = e.HANDSET_TLS_CERT === undefined ? 'HANDSET_TLS_CERT' : 'HANDSET_TLS_KEY';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'must be set together with HANDSET_TLS_CERT and HANDSET_TLS_KEY',
+      });
+    }
+    if (e.HANDSET_TLS === 'self-signed' && e.HANDSET_TLS_CERT !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HANDSET_TLS'],
+        message: 'self-signed cannot be combined with HANDSET_TLS_CERT/HANDSET_TLS_KEY',
+      });
+    }
+  });
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/**
+ * Reads and validates the server settings from the environment.
+ *
+ * HANDSET_PUBLIC_HOST defaults to the bind address when that is a specific address, and to
+ * 127.0.0.1 when binding to every interface (0.0.0.0 or ::): guessing a LAN address could
+ * advertise one that clients cannot reach, so a deployment that serves other machines must set
+ * it (`publicHostIsDefault` lets the caller warn). DATABASE_URL=memory:// selects an in-memory
+ * PGlite (tests). Throws a {@link ConfigError} naming every bad variable.
+ */
+export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') input[key] = v.trim();
+  }
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? 'environment');
+      const got = input[name];
+      const shown =
+        got === undefined || name === 'HANDSET_SECRET_KEY' || name === 'DATABASE_URL' ? '' : ` (got "${got}")`;
+      return `${name} ${i.message}${shown}`;
+    });
+    throw new ConfigError('INVALID_ENV', `invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(cwd, e.HANDSET_DATA_DIR);
+  let tls: TlsConfig | undefined;
+  if (e.HANDSET_TLS_CERT !== undefined && e.HANDSET_TLS_KEY !== undefined) {
+    tls = { source: 'files', certPath: resolve(cwd, e.HANDSET_TLS_CERT), keyPath: resolve(cwd, e.HANDSET_TLS_KEY) };
+  } else if (e.HANDSET_TLS === 'self-signed') {
+    tls = {
+      source: 'self-signed',
+      certPath: resolve(dataDir, 'tls', 'cert.pem'),
+      keyPath: resolve(dataDir, 'tls', 'key.pem'),
+    };
+  }
+  const publicHostGuess = WILDCARDS.has(e.HANDSET_BIND) ? '127.0.0.1' : e.HANDSET_BIND;
+  return {
+    dataDir,
+    database: e.DATABASE_URL ?? { kind: 'pglite', dir: resolve(dataDir, 'db') },
+    bind: e.HANDSET_BIND,
+    publicHost: e.HANDSET_PUBLIC_HOST ?? publicHostGuess,
+    publicHostIsDefault: e.HANDSET_PUBLIC_HOST === undefined,
+    sipPort: e.HANDSET_SIP_PORT,
+    sipTlsPort: e.HANDSET_SIP_TLS_PORT,
+    httpPort: e.HANDSET_HTTP_PORT,
+    httpsPort: e.HANDSET_HTTPS_PORT,
+    tls,
+    sipTrace: e.HANDSET_SIP_TRACE,
+    logLevel: e.HANDSET_LOG_LEVEL,
+    secretKey: e.HANDSET_SECRET_KEY,
+    registrar: {
+      minExpires: e.HANDSET_REG_MIN_EXPIRES,
+      maxExpires: e.HANDSET_REG_MAX_EXPIRES,
+      defaultExpires: e.HANDSET_REG_DEFAULT_EXPIRES,
+      maxContacts: e.HANDSET_REG_MAX_CONTACTS,
+    },
+    auth: {
+      maxFailures: e.HANDSET_AUTH_MAX_FAILURES,
+      windowS: e.HANDSET_AUTH_WINDOW_S,
+      blockS: e.HANDSET_AUTH_BLOCK_S,
+      nonceTtlS: e.HANDSET_NONCE_TTL_S,
+      digestAlgorithms: [...new Set(e.HANDSET_DIGEST_ALGORITHMS)] as DigestAlgorithmName[],
+    },
+    transport: {
+      maxConnectionsPerIp: e.HANDSET_MAX_CONNECTIONS_PER_IP,
+      maxMessageSize: e.HANDSET_MAX_MESSAGE_SIZE,
+      idleTimeoutS: e.HANDSET_IDLE_TIMEOUT_S,
+    },
+    proxy: {
+      ringTimeoutS: e.HANDSET_RING_TIMEOUT_S,
+      dialogTimeoutS: e.HANDSET_DIALOG_TIMEOUT_S,
+    },
+  };
+}
