@@ -18,7 +18,7 @@
 #              the WS bindings stay off the shared anchor that other runs call user 9999 on.
 #     shared:  the anchor of kamailio.sh (ws://127.0.0.1:5071/, pid file /tmp/kamailio-anchor.pid),
 #              started if not running; subject to the caps above.
-#   HANDSET_MAX_CONN_PER_IP   passed to Handset                              (100000)
+#   HANDSET_MAX_CONNECTIONS_PER_IP   passed to Handset                              (100000)
 #   SHARED_DIR, BENCH_KEEP=1  as in bench/sip/bench.sh
 set -euo pipefail
 # 10,000 sockets on the generator's side plus as many on the server's: raise the descriptor limit
