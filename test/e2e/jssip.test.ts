@@ -145,14 +145,15 @@ describe('JsSIP 3.13 in headless Chromium against Handset over WebSocket', () =>
 
     await alice.call('sip:1002@example.test');
     const ringing = await bob.waitForCall(['ringing', 'failed', 'ended']);
-    expect(ringing.state).toBe('ringing');
+    expect(ringing).toMatchObject({ state: 'ringing', direction: 'incoming' });
     expect(ringing.remoteIdentity).toContain('1001@example.test');
 
     await bob.answer();
     const aliceUp = await alice.waitForCall(['confirmed', 'failed', 'ended']);
     const bobUp = await bob.waitForCall(['confirmed', 'failed', 'ended']);
-    expect(aliceUp.state).toBe('confirmed');
-    expect(bobUp.state).toBe('confirmed');
+    // toMatchObject shows JsSIP's cause when a side failed instead.
+    expect(aliceUp).toMatchObject({ state: 'confirmed' });
+    expect(bobUp).toMatchObject({ state: 'confirmed' });
     // A proxy keeps the Call-ID end to end.
     expect(bobUp.callId).toBe(aliceUp.callId);
 

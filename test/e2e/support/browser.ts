@@ -8,9 +8,11 @@ import type { AudioStats, CallInfo, PhoneApi, RegisterResult } from './jssip-pag
 const pageDir = fileURLToPath(new URL('./jssip-page/', import.meta.url));
 
 /**
- * Flags for Debian's headless Chromium so two pages on one machine can call each other:
- * fake microphone (a beep) granted without a prompt, no mDNS-obfuscated host candidates
- * (the peers must see real addresses) and loopback allowed as an ICE host candidate.
+ * Flags for Debian's headless Chromium so two pages on one machine can call each other: a fake
+ * microphone (a beep) granted without a prompt, and loopback allowed as an ICE host candidate.
+ * The loopback flag is required: the page offers only 127.0.0.1/::1 candidates, and Chromium
+ * gathers none on loopback without it. The mDNS switch is a guard: with the microphone granted
+ * Chromium already shows real addresses, but `.local` candidates would not resolve here.
  */
 export const chromiumArgs: readonly string[] = [
   '--headless',
