@@ -24,7 +24,7 @@ import { AuthFailureLimiter } from './registrar/auth-failure-limiter.js';
 import { BindingRepository } from './registrar/binding-repository.js';
 import { LocationService } from './registrar/location-service.js';
 import { Registrar } from './registrar/registrar.js';
-import { CachedSubscriberDirectory } from './registrar/subscriber-directory.js';
+import { SubscriberCache } from './registrar/subscriber-directory.js';
 import { SipService } from './sip/sip-service.js';
 import { openStore } from './store/open-store.js';
 
@@ -70,8 +70,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     cleanups.push(() => store.close());
     const directory = new DirectoryService(store, new SecretBox(key));
     await directory.verifySecretKey();
-    const subscribers = new CachedSubscriberDirectory(directory);
-    directory.onChange((domain?: string) => subscribers.invalidate(domain));
+    const subscribers = new SubscriberCache(directory, { algorithms: config.auth.digestAlgorithms, logger });
+    await subscribers.start();
+    cleanups.push(() => subscribers.close());
+    directory.onChange((domain?: string) => void subscribers.reload(domain));
     const cdrs = new CdrRepository(store);
 
     const location = new LocationService({ persistence: new BindingRepository(store), logger });
@@ -251,7 +253,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     });
     service.bind({ layer: endpoint.layer, registrar, proxy });
 
-    if (opts.runFile !== false && config.database.kind === 'pglite') {
+    if (opts.runFile !== false) {
       await writeRunFile(config.dataDir, { pid: process.pid, httpPort, adminToken });
       cleanups.push(() => removeRunFile(config.dataDir));
     }

@@ -239,6 +239,42 @@ export class DirectoryService {
     return { domain: normalized, ext, password, displayName: row.name ?? undefined };
   }
 
+  /**
+   * Every active user's SIP credentials (of one domain when given), decrypted, for the SIP
+   * side's in-memory cache. Users whose password cannot be decrypted are left out and counted.
+   */
+  async listSipCredentials(domain?: string): Promise<{ credentials: SipCredentials[]; unreadable: number }> {
+    const normalized = domain === undefined ? undefined : normalizeLookup(domain);
+    if (domain !== undefined && normalized === undefined) return { credentials: [], unreadable: 0 };
+    const rows = await this.store.db
+      .select({ enc: users.sipPasswordEnc, name: users.name, ext: users.ext, domain: domains.domain })
+      .from(users)
+      .innerJoin(domains, eq(users.domainId, domains.id))
+      .where(
+        and(
+          eq(domains.active, true),
+          eq(users.active, true),
+          normalized === undefined ? undefined : eq(domains.domain, normalized),
+        ),
+      );
+    const credentials: SipCredentials[] = [];
+    let unreadable = 0;
+    for (const r of rows) {
+      try {
+        credentials.push({ domain: r.domain, ext: r.ext, password: this.secrets.open(r.enc), displayName: r.name ?? undefined });
+      } catch {
+        unreadable++;
+      }
+    }
+    return { credentials, unreadable };
+  }
+
+  /** Names of the active domains. */
+  async listActiveDomainNames(): Promise<string[]> {
+    const rows = await this.store.db.select({ domain: domains.domain }).from(domains).where(eq(domains.active, true));
+    return rows.map((r) => r.domain);
+  }
+
   async #requireDomain(db: Store['db'] | Transaction, domain: string): Promise<DomainRow> {
     const [row] = await db.select().from(domains).where(eq(domains.domain, domain));
     if (!row) throw new DirectoryError('DOMAIN_NOT_FOUND', `unknown domain ${domain}`);

@@ -226,7 +226,8 @@ export class ProxyCore {
     }
     const target = await this.nextHop(req, info);
     if (!target) {
-      // RFC 5626 §5.3: the flow a dialog peer used is gone.
+      // RFC 5626 §5.3: the flow a dialog peer used is gone. A BYE still ends the call (and writes its CDR).
+      if (req.method === 'BYE') this.endCallByBye(req);
       txn.respond(createResponse(req, 430, { reason: 'Flow Failed' }));
       return;
     }
@@ -306,7 +307,7 @@ export class ProxyCore {
 
     const bindings = this.o.location.lookup(`${callee}@${domain}`);
     if (bindings.length === 0) {
-      const exists = await this.o.directory.getSipCredentials(domain, callee);
+      const exists = await this.o.directory.userExists(domain, callee);
       respondFinal(
         createResponse(req, exists ? 480 : 404, { toTag: 'route', reason: exists ? 'Not registered' : undefined }),
       );
@@ -350,10 +351,7 @@ export class ProxyCore {
       credentials,
       realm,
       expectedUsername: user,
-      lookup: async (username) => {
-        const c = await this.o.directory.getSipCredentials(realm, username);
-        return c ? { password: c.password } : undefined;
-      },
+      lookup: (username) => this.o.directory.digestSecret(realm, username),
     });
     if (result.ok) {
       this.o.limiter.recordSuccess(source);

@@ -19,9 +19,10 @@ const users = new Map([
 ]);
 const directory: SubscriberDirectory = {
   isLocalDomain: async (d) => d === 'example.test',
-  getSipCredentials: async (domain, ext) => {
+  userExists: async (domain, ext) => users.has(`${domain}\n${ext}`),
+  digestSecret: async (domain, ext) => {
     const password = users.get(`${domain}\n${ext}`);
-    return password === undefined ? undefined : { domain, ext, password };
+    return password === undefined ? undefined : { password };
   },
 };
 

@@ -96,10 +96,7 @@ export class Registrar {
       credentials,
       realm: domain,
       expectedUsername: user,
-      lookup: async (username) => {
-        const c = await this.o.directory.getSipCredentials(domain, username);
-        return c ? { password: c.password } : undefined;
-      },
+      lookup: (username) => this.o.directory.digestSecret(domain, username),
     });
     if (!auth.ok) {
       if (auth.reason === 'malformed') {
@@ -138,6 +135,11 @@ export class Registrar {
       return this.ok(req, aor, false);
     }
 
+    // More contacts in one request than an AOR may hold: refused whole, before anything changes
+    // (accepting and then evicting them would churn bindings, events and writes for nothing).
+    if (contacts.length > this.o.policy.maxContacts) {
+      return reply(403, { reason: `Too many contacts (at most ${this.o.policy.maxContacts})` });
+    }
     const path = this.pathOf(req);
     const changes: Array<{ binding: Binding; expires: number; existing: Binding | undefined }> = [];
     for (const c of contacts) {

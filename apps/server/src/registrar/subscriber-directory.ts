@@ -1,6 +1,12 @@
-/** What SIP processing needs from the directory: local domains, users and their SIP secrets. */
+/**
+ * What SIP processing needs from the directory (local domains, users, digest secrets), and
+ * the in-memory cache that serves it: every REGISTER and INVITE is authenticated, so the
+ * secrets are held as HA1 per algorithm (never the password) and reloaded on directory changes.
+ */
+import { computeHa1, DIGEST_ALGORITHMS, type DigestAlgorithmName, type StoredCredentials } from '@handset/sip';
+import type { Logger } from 'pino';
 
-/** A user's SIP credentials, decrypted for digest verification only; never logged. */
+/** A user's SIP credentials as the directory returns them (decrypted; never logged). */
 export interface SipCredentials {
   readonly domain: string;
   readonly ext: string;
@@ -8,72 +14,143 @@ export interface SipCredentials {
   readonly displayName?: string | undefined;
 }
 
-/** The directory seen from the SIP side (DirectoryService implements it). */
+/** The directory seen from the SIP side. */
 export interface SubscriberDirectory {
+  isLocalDomain(domain: string): Promise<boolean>;
+  /** True when the user exists and is active. */
+  userExists(domain: string, ext: string): Promise<boolean>;
+  /** The digest secret of a user, or undefined when unknown or inactive. */
+  digestSecret(domain: string, ext: string): Promise<StoredCredentials | undefined>;
+}
+
+/** What the cache reads from (DirectoryService implements it). */
+export interface SubscriberSource {
+  listActiveDomainNames(): Promise<string[]>;
+  listSipCredentials(domain?: string): Promise<{ credentials: SipCredentials[]; unreadable: number }>;
   isLocalDomain(domain: string): Promise<boolean>;
   getSipCredentials(domain: string, ext: string): Promise<SipCredentials | undefined>;
 }
 
-/** Options for CachedSubscriberDirectory. */
+/** Options for SubscriberCache. */
 export interface SubscriberCacheOptions {
-  /** How long an answer is reused (default 5000 ms); directory changes also invalidate. */
-  ttlMs?: number;
-  maxEntries?: number;
+  /** Algorithms whose HA1 is kept (the ones challenged with). */
+  algorithms: readonly DigestAlgorithmName[];
+  /** A name not found is looked up again after this long (default 10 s): covers changes made by other nodes. */
+  negativeTtlMs?: number;
+  /** Full reload interval (default 60 s), for changes made outside this process. */
+  refreshMs?: number;
   clock?: () => number;
+  logger?: Logger | undefined;
 }
 
+type Secret = { ha1: Partial<Record<'MD5' | 'SHA-256' | 'SHA-512-256', string>> };
+
 /**
- * Caches directory answers (including "no such user") for a short time so that a REGISTER
- * storm does not become a query storm. `invalidate()` is called on directory changes.
+ * Preloaded subscriber data. Lookups are Map reads; a miss falls back to the store (with a
+ * short negative cache) so that a user added by another process works within seconds.
  */
-export class CachedSubscriberDirectory implements SubscriberDirectory {
-  private readonly domains = new Map<string, { at: number; value: boolean }>();
-  private readonly users = new Map<string, { at: number; value: Promise<SipCredentials | undefined> }>();
-  private readonly ttlMs: number;
-  private readonly maxEntries: number;
+export class SubscriberCache implements SubscriberDirectory {
+  private domains = new Set<string>();
+  private users = new Map<string, Secret>();
+  private readonly misses = new Map<string, number>();
+  private readonly bases: ReadonlyArray<'MD5' | 'SHA-256' | 'SHA-512-256'>;
   private readonly clock: () => number;
+  private readonly negativeTtlMs: number;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private loading: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly inner: SubscriberDirectory,
-    options: SubscriberCacheOptions = {},
+    private readonly source: SubscriberSource,
+    private readonly options: SubscriberCacheOptions,
   ) {
-    this.ttlMs = options.ttlMs ?? 5000;
-    this.maxEntries = options.maxEntries ?? 200_000;
+    this.bases = [...new Set(options.algorithms.map((a) => DIGEST_ALGORITHMS[a].base))];
     this.clock = options.clock ?? Date.now;
+    this.negativeTtlMs = options.negativeTtlMs ?? 10_000;
+  }
+
+  /** Loads everything and starts the periodic refresh. */
+  async start(): Promise<void> {
+    await this.reload();
+    this.refreshTimer = setInterval(() => void this.reload(), this.options.refreshMs ?? 60_000);
+    this.refreshTimer.unref();
+  }
+
+  /** Stops the refresh; idempotent. */
+  close(): void {
+    clearInterval(this.refreshTimer);
+  }
+
+  /** Number of users held. */
+  get size(): number {
+    return this.users.size;
+  }
+
+  /** Reloads one domain (after a change to it) or everything. Serialized. */
+  reload(domain?: string): Promise<void> {
+    this.loading = this.loading.then(() => this.load(domain)).catch((err: unknown) => {
+      this.options.logger?.error({ err, domain }, 'could not load subscribers');
+    });
+    return this.loading;
   }
 
   async isLocalDomain(domain: string): Promise<boolean> {
-    const key = domain.toLowerCase();
-    const hit = this.domains.get(key);
-    const now = this.clock();
-    if (hit && now - hit.at < this.ttlMs) return hit.value;
-    const value = await this.inner.isLocalDomain(key);
-    if (this.domains.size >= this.maxEntries) this.domains.clear();
-    this.domains.set(key, { at: now, value });
-    return value;
+    const d = domain.toLowerCase();
+    if (this.domains.has(d)) return true;
+    if (this.recentlyMissed(`d\n${d}`)) return false;
+    const found = await this.source.isLocalDomain(d);
+    if (found) await this.reload(d);
+    else this.misses.set(`d\n${d}`, this.clock());
+    return found;
   }
 
-  getSipCredentials(domain: string, ext: string): Promise<SipCredentials | undefined> {
+  async userExists(domain: string, ext: string): Promise<boolean> {
+    return (await this.digestSecret(domain, ext)) !== undefined;
+  }
+
+  async digestSecret(domain: string, ext: string): Promise<StoredCredentials | undefined> {
     const key = `${domain.toLowerCase()}\n${ext}`;
     const hit = this.users.get(key);
-    const now = this.clock();
-    if (hit && now - hit.at < this.ttlMs) return hit.value;
-    const value = this.inner.getSipCredentials(domain, ext);
-    if (this.users.size >= this.maxEntries) this.users.clear();
-    this.users.set(key, { at: now, value });
-    value.catch(() => this.users.delete(key));
-    return value;
+    if (hit) return hit;
+    if (this.recentlyMissed(key)) return undefined;
+    const c = await this.source.getSipCredentials(domain, ext);
+    if (!c) {
+      this.misses.set(key, this.clock());
+      return undefined;
+    }
+    const secret = this.secretOf(c);
+    this.users.set(key, secret);
+    return secret;
   }
 
-  /** Forgets cached answers (all, or one domain's). */
-  invalidate(domain?: string): void {
+  private async load(domain?: string): Promise<void> {
+    const { credentials, unreadable } = await this.source.listSipCredentials(domain);
+    if (unreadable > 0) this.options.logger?.error({ unreadable, domain }, 'SIP passwords that cannot be decrypted were skipped');
+    const fresh = new Map<string, Secret>();
+    for (const c of credentials) fresh.set(`${c.domain}\n${c.ext}`, this.secretOf(c));
     if (domain === undefined) {
-      this.domains.clear();
-      this.users.clear();
-      return;
+      this.users = fresh;
+      this.domains = new Set(await this.source.listActiveDomainNames());
+    } else {
+      const d = domain.toLowerCase();
+      for (const k of [...this.users.keys()]) if (k.startsWith(d + '\n')) this.users.delete(k);
+      for (const [k, v] of fresh) this.users.set(k, v);
+      if (await this.source.isLocalDomain(d)) this.domains.add(d);
+      else this.domains.delete(d);
     }
-    const d = domain.toLowerCase();
-    this.domains.delete(d);
-    for (const k of this.users.keys()) if (k.startsWith(d + '\n')) this.users.delete(k);
+    this.misses.clear();
+  }
+
+  private secretOf(c: SipCredentials): Secret {
+    const ha1: Secret['ha1'] = {};
+    for (const base of this.bases) ha1[base] = computeHa1(DIGEST_ALGORITHMS[base], c.ext, c.domain, c.password);
+    return { ha1 };
+  }
+
+  private recentlyMissed(key: string): boolean {
+    const at = this.misses.get(key);
+    if (at === undefined) return false;
+    if (this.clock() - at < this.negativeTtlMs) return true;
+    this.misses.delete(key);
+    return false;
   }
 }
