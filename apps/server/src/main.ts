@@ -184,9 +184,11 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const adminToken = randomBytes(24).toString('base64url');
     const http = buildHttpApp({ logger, metrics, health });
     registerAdminRoute(http, { token: adminToken, directory, cdrs });
-    const ws = add(WsTransport.attach({ server: http.server, path: '/sip', delegate: endpoint, logger, limits }));
     await http.listen({ host, port: config.httpPort });
     cleanups.push(() => http.close());
+    // Attached after the HTTP close is registered, so it closes first (cleanups run in reverse)
+    // and upgraded sockets do not hold the HTTP server open.
+    add(WsTransport.attach({ server: http.server, path: '/sip', delegate: endpoint, logger, limits }));
     const httpPort = (http.server.address() as { port: number }).port;
 
     let httpsPort: number | undefined;
@@ -194,9 +196,9 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     if (tlsMaterial) {
       const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial });
       registerAdminRoute(https, { token: adminToken, directory, cdrs });
-      wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
       await https.listen({ host, port: config.httpsPort });
       cleanups.push(() => https.close());
+      wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
       httpsPort = (https.server.address() as { port: number }).port;
     }
 

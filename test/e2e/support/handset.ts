@@ -91,7 +91,7 @@ export async function startHandset(env: Record<string, string> = {}): Promise<Ha
       return stdout;
     },
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
