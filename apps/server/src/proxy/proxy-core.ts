@@ -35,6 +35,8 @@ import type { ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
 
 /** Methods that create dialogs and so get Record-Route (RFC 3261 §16.6 step 4). */
 const DIALOG_CREATING: ReadonlySet<string> = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+/** Option tags this proxy supports (Proxy-Require may only name these). */
+const SUPPORTED_OPTIONS: ReadonlySet<string> = new Set(['path', 'outbound']);
 /** What we answer in Allow. */
 export const ALLOWED_METHODS =
   'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK';
@@ -92,7 +94,9 @@ export class ProxyCore {
     try {
       if (ack.maxForwards === 0) return;
       const info = this.preprocessRoutes(ack);
-      if (!info.routedByUs && this.isLocalTarget(ack)) return; // an ACK for a response we generated
+      // A 2xx ACK follows our Record-Route, which always carries a flow token. Anything else is an
+      // ACK for a response we generated, or an attempt to use us as an open relay: dropped.
+      if (info.flowTarget === undefined) return;
       const target = await this.nextHop(ack, info);
       if (!target) return;
       decrementMaxForwards(ack);
@@ -151,6 +155,22 @@ export class ProxyCore {
     const loopKey = this.loopKey(req);
     if (req.via.some((v) => this.o.identity.isOurHost(v.host) && (v.params.get('branch') ?? '').startsWith(loopKey))) {
       txn.respond(createResponse(req, 482, { toTag: 'loop' }));
+      return;
+    }
+    // §16.3 step 2: a Request-URI scheme we cannot route is 416 (RFC 4475 §3.3.1 unkscm).
+    const scheme = parseUri(req.uri).scheme;
+    if (scheme !== 'sip' && scheme !== 'sips') {
+      txn.respond(createResponse(req, 416, { toTag: 'scheme' }));
+      return;
+    }
+    // §16.3 step 6: Proxy-Require options we do not support are 420 with Unsupported (RFC 4475 §3.3.4 bext01).
+    const unsupported = req
+      .getHeaders('proxy-require')
+      .flatMap((v) => v.split(','))
+      .map((o) => o.trim().toLowerCase())
+      .filter((o) => o.length > 0 && !SUPPORTED_OPTIONS.has(o));
+    if (unsupported.length > 0) {
+      txn.respond(createResponse(req, 420, { toTag: 'ext', headers: [['Unsupported', unsupported.join(', ')]] }));
       return;
     }
     const info = this.preprocessRoutes(req);
@@ -220,7 +240,9 @@ export class ProxyCore {
   /** In-dialog requests follow the route set we Record-Routed (§16.12 / §12.2). */
   private async routeInDialog(txn: ServerTransactionLike, info: RouteInfo): Promise<void> {
     const req = txn.request;
-    if (!info.routedByUs) {
+    // Only our own Record-Route (with its signed flow token) makes us route a dialog; a bare Route
+    // naming us would otherwise turn the proxy into an unauthenticated relay to any address.
+    if (info.flowTarget === undefined) {
       txn.respond(createResponse(req, 404, { reason: 'Not a dialog routed here' }));
       return;
     }

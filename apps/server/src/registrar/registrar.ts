@@ -76,7 +76,7 @@ export class Registrar {
     const ruri = parseUri(req.uri);
     if (ruri.scheme !== 'sip' && ruri.scheme !== 'sips') return reply(416);
     const to = parseUri(req.to.uri);
-    if (to.scheme !== 'sip' && to.scheme !== 'sips') return reply(416);
+    if (to.scheme !== 'sip' && to.scheme !== 'sips') return reply(400, { reason: 'To is not a SIP address-of-record' });
     if (to.user === undefined) return reply(400, { reason: 'To has no user part' });
     const domain = to.host;
     const user = unescapeUser(to.user);
