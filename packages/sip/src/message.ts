@@ -78,13 +78,15 @@ export abstract class SipMessage {
     return this;
   }
 
-  /** Adds a header line before any other line of the same name (e.g. a new top Via or Record-Route). */
+  /**
+   * Adds a header line before any other line of the same name (a new top Via or Record-Route),
+   * or at the top of the header section when there is none.
+   */
   prependHeader(name: string, value: string): this {
     const key = headerKey(name);
     const idx = this.headers.findIndex((h) => h.key === key);
     const h = { name: canonicalHeaderName(name), key, value };
-    if (idx >= 0) this.headers.splice(idx, 0, h);
-    else this.headers.push(h);
+    this.headers.splice(Math.max(idx, 0), 0, h);
     this.invalidate(key);
     return this;
   }
