@@ -176,8 +176,12 @@ export class ProxyCore {
     const info = this.preprocessRoutes(req);
     const inDialog = req.to.params.has('tag');
     if (inDialog) return this.routeInDialog(txn, info);
-    if (info.flowTarget === undefined && req.getHeaders('route').length === 0 && this.isLocalTarget(req)) {
-      return this.answerLocally(txn);
+    if (info.flowTarget === undefined && req.getHeaders('route').length === 0) {
+      // Keep-alive OPTIONS to the server or to a served domain (no user part) are answered here, unauthenticated.
+      const target = parseUri(req.uri);
+      const toServedDomain =
+        req.method === 'OPTIONS' && target.user === undefined && (await this.o.directory.isLocalDomain(target.host));
+      if (toServedDomain || this.isLocalTarget(req)) return this.answerLocally(txn);
     }
     return this.routeToUser(txn, loopKey);
   }
