@@ -84,7 +84,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     cleanups.push(() => calls.close());
 
     // SIP stack: endpoint (parse, transactions) over the transports.
-    let metrics: ServerMetrics | undefined;
+    let metrics: ServerMetrics | undefined = undefined;
     const endpoint = new SipEndpoint({
       logger,
       trace: config.sipTrace

@@ -165,7 +165,7 @@ export class WsTransport implements Transport, WsConnectionContext {
     try {
       connection.write(data);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new TransportError(String(err)));
     }
     return Promise.resolve(connection.flow);
   }

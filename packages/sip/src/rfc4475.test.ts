@@ -100,7 +100,7 @@ function request(name: string): SipRequest {
 }
 
 /** What parseMessage did with the bytes: a message, or the error it threw. */
-function attempt(data: Buffer, stream = false): SipMessage | unknown {
+function attempt(data: Buffer, stream = false): unknown {
   try {
     return parseMessage(data, { stream });
   } catch (err) {

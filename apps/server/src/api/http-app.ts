@@ -39,7 +39,7 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'No such resource' } });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok', ...o.health.health() }));
+  app.get('/healthz', () => Promise.resolve({ status: 'ok', ...o.health.health() }));
   app.get('/metrics', async (_req, reply) => {
     void reply.header('content-type', o.metrics.contentType);
     return o.metrics.render();

@@ -26,7 +26,7 @@ async function userCount(store: Store, domain: string): Promise<number> {
   const result = await store.db.execute(
     sql`select count(*)::int as n from users u join domains d on d.id = u.domain_id where d.domain = ${domain}`,
   );
-  return (result as unknown as { rows: { n: number }[] }).rows[0]!.n;
+  return (result as { rows: { n: number }[] }).rows[0]!.n;
 }
 
 function csvOf(count: number, start = 1000): string {
@@ -118,7 +118,7 @@ describe.each(testBackends(pgdb))('DirectoryService on %s', (_name, database) =>
       it('stores the SIP password encrypted at rest', async () => {
         await dir.addUser({ domain: 'users.example', ext: 'enc', password: 'PlainTextSecret!' });
         const result = await store.db.execute(sql`select sip_password_enc from users where ext = 'enc'`);
-        const raw = (result as unknown as { rows: { sip_password_enc: string }[] }).rows[0]!.sip_password_enc;
+        const raw = (result as { rows: { sip_password_enc: string }[] }).rows[0]!.sip_password_enc;
         expect(raw).not.toContain('PlainTextSecret');
         expect(raw).toMatch(/^v1\./);
         expect(box.open(raw)).toBe('PlainTextSecret!');

@@ -15,12 +15,12 @@ export class TypedEmitter<E extends EventMap> {
   on<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return () => this.off(event, listener);
   }
 
   off<K extends keyof E>(event: K, listener: Listener<E[K]>): void {
-    this.listeners.get(event)?.delete(listener as Listener<never>);
+    this.listeners.get(event)?.delete(listener);
   }
 
   /** Calls every listener; exceptions are reported to onListenerError and never propagate. */

@@ -50,7 +50,7 @@ async function exchange(name: string, waitMs = 1500): Promise<SipResponse | unde
   const port = (socket.address() as { port: number }).port;
   const text = raw.replace(/^(Via|v):[^\r\n]*/im, `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-${name}-${Date.now()};rport`);
   inbox.length = 0;
-  socket.send(Buffer.from(text, 'latin1'), server.sipPorts.udp!, '127.0.0.1');
+  socket.send(Buffer.from(text, 'latin1'), server.sipPorts.udp, '127.0.0.1');
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     const final = inbox.map((b) => parseMessage(b) as SipResponse).find((r) => r.status >= 200);

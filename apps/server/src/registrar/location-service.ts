@@ -167,7 +167,7 @@ export class LocationService extends TypedEmitter<LocationEvents> {
 
   private index(b: Binding): void {
     let map = this.byAor.get(b.aor);
-    if (!map) this.byAor.set(b.aor, (map = new Map()));
+    if (!map) this.byAor.set(b.aor, (map = new Map<string, Binding>()));
     map.set(b.key, b);
     if (b.flowId !== undefined && b.flowId !== null) {
       let set = this.byFlow.get(b.flowId);
