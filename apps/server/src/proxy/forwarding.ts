@@ -3,7 +3,14 @@
  * parallel forking, provisional relay, best-response selection, CANCEL of pending branches,
  * and the ring timeout (in the role of Timer C, §16.6 step 11).
  */
-import { type SendTarget, type SipRequest, SipRequest as Req, type SipResponse, createResponse } from '@handset/sip';
+import {
+  type SendTarget,
+  type SipRequest,
+  SipRequest as Req,
+  type SipResponse,
+  createResponse,
+  newTag,
+} from '@handset/sip';
 import { mergeChallenges, selectBestResponse } from './response-selection.js';
 import type { ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
 
@@ -63,9 +70,12 @@ export class Forwarding {
     this.o.layer.sendRequest(request, target, {
       onResponse: (res) => this.onResponse(branch, res),
       // §16.7 step 6 / §17.1.4: a timeout counts as 408, a transport failure as 503 from that branch.
-      onTimeout: () => this.onResponse(branch, createResponse(request, 408, { reason: 'Request Timeout' }), true),
+      // Built from the branch request, they carry our Via on top like a received response, and
+      // a To tag (§8.2.6.2) since they may go upstream as the final answer.
+      onTimeout: () =>
+        this.onResponse(branch, createResponse(request, 408, { reason: 'Request Timeout', toTag: newTag() })),
       onTransportError: () =>
-        this.onResponse(branch, createResponse(request, 480, { reason: 'Device unreachable' }), true),
+        this.onResponse(branch, createResponse(request, 480, { reason: 'Device unreachable', toTag: newTag() })),
     });
   }
 
@@ -83,8 +93,8 @@ export class Forwarding {
     }
   }
 
-  private onResponse(branch: Branch, res: SipResponse, local = false): void {
-    if (!local) res.removeFirstValue('via'); // §16.7 step 3: our Via goes
+  private onResponse(branch: Branch, res: SipResponse): void {
+    res.removeFirstValue('via'); // §16.7 step 3: our Via goes
     const status = res.status;
     if (status < 200) {
       if (branch.state === 'calling') branch.state = 'proceeding';
