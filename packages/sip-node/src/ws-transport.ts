@@ -182,7 +182,12 @@ export class WsTransport implements Transport, WsConnectionContext {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.server.off('upgrade', this.onUpgrade);
-      for (const connection of this.connections.values()) connection.close();
+      // Report every flow closed now, not when each socket's close handshake ends: the owner
+      // persists state right after close() resolves (registrations over these flows must go).
+      for (const connection of [...this.connections.values()]) {
+        connection.close();
+        this.connectionClosed(connection);
+      }
       this.wss.close();
       if (!this.ownsServer) {
         resolve();
@@ -196,7 +201,7 @@ export class WsTransport implements Transport, WsConnectionContext {
 
   /** @internal WsConnectionContext: forgets the flow and tells the delegate. */
   connectionClosed(connection: WsConnection): void {
-    this.connections.delete(connection.flow.id);
+    if (!this.connections.delete(connection.flow.id)) return; // reported once only
     try {
       this.delegate.onFlowClosed?.(connection.flow);
     } catch (err) {
