@@ -150,7 +150,9 @@ export class Forwarding {
 
   private onRingTimeout(): void {
     if (this.finalSent) return;
-    this.sendFinal(createResponse(this.o.server.request, 480, { reason: 'No Answer', toTag: 'noanswer' }));
+    // Devices that already refused (486 from one phone while another rang on) still count.
+    const noAnswer = createResponse(this.o.server.request, 480, { reason: 'No Answer', toTag: 'noanswer' });
+    this.sendFinal(selectBestResponse([...this.finals, noAnswer]) ?? noAnswer);
     this.cancel();
   }
 
