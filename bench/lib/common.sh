@@ -7,6 +7,7 @@ BENCH_ROOT="$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel 
   || (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd))"
 # CI may not clone the repo next to shared/: SHARED_DIR overrides the default ../shared.
 SHARED_DIR="${SHARED_DIR:-$BENCH_ROOT/../shared}"
+[ -d "$SHARED_DIR/bench/sip" ] || SHARED_DIR=/work/shared
 SHARED_DIR="$(cd "$SHARED_DIR" 2>/dev/null && pwd || echo "$SHARED_DIR")"
 # HANDSET_CLI may point at another build of the CLI (same commands: start, domains add, users import).
 HANDSET_CLI="${HANDSET_CLI:-$BENCH_ROOT/apps/server/dist/cli/main.js}"

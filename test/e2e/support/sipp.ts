@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 /** SIPp transport modes used here: one UDP socket, or one TCP connection. */
 export type SippTransport = 'u1' | 't1';
 
-/** Where the shared SIPp scenarios live (`../shared/bench/sip` beside the repo, or `HANDSET_SIPP_SCENARIOS`). */
+/** Where the SIPp scenarios live (the copy of ../shared/bench/sip in test/e2e/fixtures/sipp, or `HANDSET_SIPP_SCENARIOS`). */
 export const sippScenarioDir =
-  process.env.HANDSET_SIPP_SCENARIOS ?? fileURLToPath(new URL('../../../../shared/bench/sip/', import.meta.url));
+  process.env.HANDSET_SIPP_SCENARIOS ?? fileURLToPath(new URL('../fixtures/sipp/', import.meta.url));
 
 /** Absolute path of one shared scenario, e.g. `sippScenario('register.xml')`. */
 export function sippScenario(file: string): string {
