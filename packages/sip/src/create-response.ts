@@ -1,5 +1,6 @@
 /** Building responses and identifiers (RFC 3261 §8.2.6, §8.1.1.7, §19.3). */
 import { randomBytes } from 'node:crypto';
+import { headerNameInfo } from './header-names.js';
 import { type Header, type SipRequest, SipResponse } from './message.js';
 import { reasonPhrase } from './reason-phrases.js';
 import { BRANCH_MAGIC_COOKIE } from './via.js';
@@ -22,16 +23,23 @@ export interface CreateResponseOptions {
  */
 export function createResponse(req: SipRequest, status: number, options: CreateResponseOptions = {}): SipResponse {
   const headers: Header[] = [];
+  // Header objects are shared with the request, not copied: SipMessage never edits one in place.
   for (const h of req.headers) {
-    if (h.key === 'via' || h.key === 'from' || h.key === 'call-id' || h.key === 'cseq') headers.push({ ...h });
-    else if (h.key === 'to') {
-      let value = h.value;
-      if (status > 100 && options.toTag !== undefined && !req.to.params.has('tag')) value += `;tag=${options.toTag}`;
-      headers.push({ ...h, value });
-    } else if (h.key === 'timestamp' && status === 100) headers.push({ ...h });
+    const key = h.key;
+    if (key === 'via' || key === 'from' || key === 'call-id' || key === 'cseq') headers.push(h);
+    else if (key === 'to') {
+      if (status > 100 && options.toTag !== undefined && !req.to.params.has('tag')) {
+        headers.push({ name: h.name, key, value: `${h.value};tag=${options.toTag}` });
+      } else headers.push(h);
+    } else if (key === 'timestamp' && status === 100) headers.push(h);
+  }
+  if (options.headers) {
+    for (const [n, v] of options.headers) {
+      const info = headerNameInfo(n);
+      headers.push({ name: info.name, key: info.key, value: v });
+    }
   }
   const res = new SipResponse(status, options.reason ?? reasonPhrase(status), headers, options.body);
-  if (options.headers) for (const [n, v] of options.headers) res.appendHeader(n, v);
   if (options.contentType !== undefined) res.setHeader('Content-Type', options.contentType);
   return res;
 }

@@ -27,6 +27,49 @@ export function isToken(s: string): boolean {
   return true;
 }
 
+/** The index after the run of token characters that starts at `i` (`i` itself when there is none). */
+export function tokenEnd(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHARS[c] !== 1) break;
+    i++;
+  }
+  return i;
+}
+
+/** The index of the first character at or after `i` that is not SP or HTAB. */
+export function skipWsp(s: string, i: number): number {
+  while (i < s.length && isWsp(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * True for a lowercase host name or IPv4 address as RFC 3261 §25.1 allows it here:
+ * `[a-z0-9]([a-z0-9.-]*[a-z0-9.])?`, or an IPv6 reference `[` 1*(hex / ":" / ".") `]`.
+ */
+export function isLowerHost(host: string): boolean {
+  const n = host.length;
+  if (n === 0) return false;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    if (n < 3 || host.charCodeAt(n - 1) !== 93 /* ] */) return false;
+    for (let i = 1; i < n - 1; i++) {
+      const c = host.charCodeAt(i);
+      if (!((c >= 48 && c <= 58) || (c >= 97 && c <= 102) || c === 46)) return false;
+    }
+    return true;
+  }
+  for (let i = 0; i < n; i++) {
+    const c = host.charCodeAt(i);
+    const alnum = (c >= 48 && c <= 57) || (c >= 97 && c <= 122);
+    if (alnum) continue;
+    // '.' anywhere but first; '-' only in the middle.
+    if (c === 46 && i > 0) continue;
+    if (c === 45 && i > 0 && i < n - 1) continue;
+    return false;
+  }
+  return true;
+}
+
 /** True for SP and HTAB. */
 export function isWsp(c: number): boolean {
   return c === 32 || c === 9;

@@ -42,11 +42,13 @@ for (const [short, long] of Object.entries(COMPACT)) CANONICAL.set(short, long);
 
 /** The canonical spelling of a header name; compact forms expand, unknown names are kept as written. */
 export function canonicalHeaderName(name: string): string {
-  return CANONICAL.get(name.toLowerCase()) ?? name;
+  return KNOWN.get(name)?.name ?? CANONICAL.get(name.toLowerCase()) ?? name;
 }
 
 /** The lookup key of a header name: lowercase, compact forms expanded. */
 export function headerKey(name: string): string {
+  const known = KNOWN.get(name);
+  if (known !== undefined) return known.key;
   const lower = name.toLowerCase();
   if (lower.length === 1) {
     const long = COMPACT[lower];
@@ -71,3 +73,45 @@ export const LIST_HEADERS: ReadonlySet<string> = new Set([
 export const SINGLE_HEADERS: ReadonlySet<string> = new Set([
   'call-id', 'cseq', 'from', 'to', 'max-forwards', 'content-length', 'content-type', 'expires', 'min-expires',
 ]);
+
+/** How a header name is written and looked up, and its bit when the header may appear only once (else 0). */
+export interface HeaderNameInfo {
+  readonly name: string;
+  readonly key: string;
+  readonly singleBit: number;
+}
+
+const SINGLE_BITS = new Map<string, number>([...SINGLE_HEADERS].map((k, i) => [k, 1 << i]));
+
+/**
+ * Name info for the spellings seen on the wire most (canonical, lowercase, compact in both cases),
+ * so that parsing a header name is one Map lookup that allocates nothing. Built once, never changed.
+ */
+const KNOWN: ReadonlyMap<string, HeaderNameInfo> = (() => {
+  const m = new Map<string, HeaderNameInfo>();
+  const info = (key: string): HeaderNameInfo => ({
+    name: CANONICAL.get(key) ?? key,
+    key,
+    singleBit: SINGLE_BITS.get(key) ?? 0,
+  });
+  for (const [lower, canonical] of CANONICAL) {
+    if (lower.length === 1) continue;
+    const i = info(lower);
+    m.set(canonical, i);
+    m.set(lower, i);
+  }
+  for (const [short, long] of Object.entries(COMPACT)) {
+    const i = info(long.toLowerCase());
+    m.set(short, i);
+    m.set(short.toUpperCase(), i);
+  }
+  return m;
+})();
+
+/** Name, key and single-header bit of a header name as written on the wire. */
+export function headerNameInfo(name: string): HeaderNameInfo {
+  const known = KNOWN.get(name);
+  if (known !== undefined) return known;
+  const key = headerKey(name);
+  return { name: canonicalHeaderName(name), key, singleBit: SINGLE_BITS.get(key) ?? 0 };
+}

@@ -1,5 +1,5 @@
 /** The SIP message model (RFC 3261 §7): start line, ordered headers, body bytes. */
-import { splitList } from './grammar.js';
+import { isToken, isWsp, splitList } from './grammar.js';
 import { canonicalHeaderName, headerKey, LIST_HEADERS } from './header-names.js';
 import { type NameAddr, parseNameAddr } from './name-addr.js';
 import { SipParseError } from './sip-error.js';
@@ -20,16 +20,32 @@ export interface CSeq {
 
 const EMPTY = Buffer.alloc(0);
 
-/** What both requests and responses have. Parsed header views are cached until that header changes. */
+/**
+ * What both requests and responses have. Parsed header views (Via, From, To, CSeq, Contact,
+ * Route, Record-Route) are built on first use and kept until that header changes.
+ */
 export abstract class SipMessage {
-  /** Headers in wire order. Mutate through the methods so caches stay valid. */
-  readonly headers: Header[];
   body: Buffer;
-  private cache: Map<string, unknown> | undefined;
+  // The headers, or (after compact()) their packed form; exactly one of the two is set.
+  private headerList: Header[] | undefined;
+  private packedHeaders: string | undefined = undefined;
+  // Parsed views, one field each (cheaper than a Map per message); undefined = not built yet.
+  private viaView: Via[] | undefined = undefined;
+  private fromView: NameAddr | undefined = undefined;
+  private toView: NameAddr | undefined = undefined;
+  private cseqView: CSeq | undefined = undefined;
+  private contactView: NameAddr[] | '*' | undefined = undefined;
+  private routeView: NameAddr[] | undefined = undefined;
+  private recordRouteView: NameAddr[] | undefined = undefined;
 
   constructor(headers: Header[] = [], body: Buffer = EMPTY) {
-    this.headers = headers;
+    this.headerList = headers;
     this.body = body;
+  }
+
+  /** Headers in wire order. Mutate through the methods so the parsed views stay valid. */
+  get headers(): Header[] {
+    return this.headerList ?? this.unpackHeaders();
   }
 
   abstract isRequest(): this is SipRequest;
@@ -37,7 +53,8 @@ export abstract class SipMessage {
   /** First value of a header (whole line; list headers are not split), or undefined. */
   getHeader(name: string): string | undefined {
     const key = headerKey(name);
-    for (const h of this.headers) if (h.key === key) return h.value;
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i++) if (headers[i]!.key === key) return headers[i]!.value;
     return undefined;
   }
 
@@ -48,8 +65,11 @@ export abstract class SipMessage {
     const list = LIST_HEADERS.has(key);
     for (const h of this.headers) {
       if (h.key !== key) continue;
-      if (list) for (const v of splitList(h.value)) out.push(v);
-      else out.push(h.value);
+      if (!list) out.push(h.value);
+      else if (!h.value.includes(',')) {
+        const one = h.value.trim();
+        if (one.length > 0) out.push(one);
+      } else for (const v of splitList(h.value)) out.push(v);
     }
     return out;
   }
@@ -73,20 +93,19 @@ export abstract class SipMessage {
 
   /** Adds a header line after the others. */
   appendHeader(name: string, value: string): this {
-    this.headers.push({ name: canonicalHeaderName(name), key: headerKey(name), value });
-    this.invalidate(headerKey(name));
+    const key = headerKey(name);
+    this.headers.push({ name: canonicalHeaderName(name), key, value });
+    this.invalidate(key);
     return this;
   }
 
-  /**
-   * Adds a header line before any other line of the same name (a new top Via or Record-Route),
-   * or at the top of the header section when there is none.
-   */
+  /** Adds a header line before any other line of the same name (e.g. a new top Via or Record-Route). */
   prependHeader(name: string, value: string): this {
     const key = headerKey(name);
     const idx = this.headers.findIndex((h) => h.key === key);
     const h = { name: canonicalHeaderName(name), key, value };
-    this.headers.splice(Math.max(idx, 0), 0, h);
+    if (idx >= 0) this.headers.splice(idx, 0, h);
+    else this.headers.push(h);
     this.invalidate(key);
     return this;
   }
@@ -111,14 +130,58 @@ export abstract class SipMessage {
     const values = splitList(h.value);
     const first = values.shift();
     if (values.length === 0) this.headers.splice(idx, 1);
-    else h.value = values.join(', ');
+    // A new object, not an edit: header objects may be shared with a request (see createResponse).
+    else this.headers[idx] = { name: h.name, key: h.key, value: values.join(', ') };
     this.invalidate(key);
     return first;
   }
 
+  /**
+   * Replaces the top Via element with `value`, whose parsed form is `parsed` (the server
+   * transport's received/rport stamping, RFC 3261 §18.2.1). Other Via elements stay as they are.
+   */
+  replaceTopVia(value: string, parsed: Via): this {
+    const idx = this.headers.findIndex((h) => h.key === 'via');
+    const h = idx < 0 ? undefined : this.headers[idx];
+    const current = this.viaView;
+    if (h === undefined || h.value.includes(',') || current === undefined) {
+      // The general case: a list in the first line, or no parsed view to patch.
+      this.removeFirstValue('via');
+      this.prependHeader('via', value);
+      return this;
+    }
+    this.headers[idx] = { name: h.name, key: 'via', value };
+    const via = current.slice();
+    via[0] = parsed;
+    this.viaView = via;
+    return this;
+  }
+
+  /**
+   * Shrinks the message while it only waits in memory (a completed transaction absorbing
+   * retransmissions): drops the parsed views and packs the headers into one string, so the
+   * garbage collector has one object to move instead of dozens. Everything is rebuilt, equal
+   * to before, on first use.
+   */
+  compact(): void {
+    if (this.headerList !== undefined) {
+      this.packedHeaders = packHeaders(this.headerList);
+      this.headerList = undefined;
+    }
+    // An empty body is a view of the whole received datagram: let that go.
+    if (this.body.length === 0) this.body = EMPTY;
+    this.viaView = undefined;
+    this.fromView = undefined;
+    this.toView = undefined;
+    this.cseqView = undefined;
+    this.contactView = undefined;
+    this.routeView = undefined;
+    this.recordRouteView = undefined;
+  }
+
   /** Via elements, top (most recent hop) first. */
   get via(): Via[] {
-    return this.cached('via', () => this.getHeaders('via').map(parseVia));
+    return (this.viaView ??= this.getHeaders('via').map(parseVia));
   }
 
   /** The top Via. Every valid message has one (checked by the parser). */
@@ -129,11 +192,11 @@ export abstract class SipMessage {
   }
 
   get from(): NameAddr {
-    return this.cached('from', () => parseNameAddr(this.required('from')));
+    return (this.fromView ??= parseNameAddr(this.required('from')));
   }
 
   get to(): NameAddr {
-    return this.cached('to', () => parseNameAddr(this.required('to')));
+    return (this.toView ??= parseNameAddr(this.required('to')));
   }
 
   get callId(): string {
@@ -141,7 +204,7 @@ export abstract class SipMessage {
   }
 
   get cseq(): CSeq {
-    return this.cached('cseq', () => parseCSeq(this.required('cseq')));
+    return (this.cseqView ??= parseCSeq(this.required('cseq')));
   }
 
   /** Max-Forwards, or undefined when absent. */
@@ -152,21 +215,26 @@ export abstract class SipMessage {
 
   /** Contact values; `'*'` for the wildcard of a REGISTER (RFC 3261 §10.2.2). */
   get contacts(): NameAddr[] | '*' {
-    return this.cached('contact', () => {
-      const values = this.getHeaders('contact');
-      if (values.length === 1 && values[0] === '*') return '*';
-      return values.map(parseNameAddr);
-    });
+    if (this.contactView !== undefined) return this.contactView;
+    const values = this.getHeaders('contact');
+    return (this.contactView = values.length === 1 && values[0] === '*' ? '*' : values.map(parseNameAddr));
   }
 
   /** Route values, top first. */
   get routes(): NameAddr[] {
-    return this.cached('route', () => this.getHeaders('route').map(parseNameAddr));
+    return (this.routeView ??= this.getHeaders('route').map(parseNameAddr));
   }
 
   /** Record-Route values, top first. */
   get recordRoutes(): NameAddr[] {
-    return this.cached('record-route', () => this.getHeaders('record-route').map(parseNameAddr));
+    return (this.recordRouteView ??= this.getHeaders('record-route').map(parseNameAddr));
+  }
+
+  private unpackHeaders(): Header[] {
+    const list = unpackHeaders(this.packedHeaders ?? '');
+    this.headerList = list;
+    this.packedHeaders = undefined;
+    return list;
   }
 
   private required(key: string): string {
@@ -175,16 +243,30 @@ export abstract class SipMessage {
     return v;
   }
 
-  private cached<T>(key: string, build: () => T): T {
-    this.cache ??= new Map();
-    if (this.cache.has(key)) return this.cache.get(key) as T;
-    const value = build();
-    this.cache.set(key, value);
-    return value;
-  }
-
   private invalidate(key: string): void {
-    this.cache?.delete(key);
+    switch (key) {
+      case 'via':
+        this.viaView = undefined;
+        break;
+      case 'from':
+        this.fromView = undefined;
+        break;
+      case 'to':
+        this.toView = undefined;
+        break;
+      case 'cseq':
+        this.cseqView = undefined;
+        break;
+      case 'contact':
+        this.contactView = undefined;
+        break;
+      case 'route':
+        this.routeView = undefined;
+        break;
+      case 'record-route':
+        this.recordRouteView = undefined;
+        break;
+    }
   }
 }
 
@@ -216,20 +298,56 @@ export class SipResponse extends SipMessage {
   }
 }
 
+/** Headers as one flat string: per header `<name length>,<key length>,<value length>:` then the three texts. */
+function packHeaders(headers: readonly Header[]): string {
+  const parts: string[] = [];
+  for (const h of headers) parts.push(`${h.name.length},${h.key.length},${h.value.length}:`, h.name, h.key, h.value);
+  return parts.join('');
+}
+
+function unpackHeaders(packed: string): Header[] {
+  const out: Header[] = [];
+  let i = 0;
+  while (i < packed.length) {
+    const c1 = packed.indexOf(',', i);
+    const c2 = packed.indexOf(',', c1 + 1);
+    const colon = packed.indexOf(':', c2 + 1);
+    const nameEnd = colon + 1 + Number(packed.slice(i, c1));
+    const keyEnd = nameEnd + Number(packed.slice(c1 + 1, c2));
+    const valueEnd = keyEnd + Number(packed.slice(c2 + 1, colon));
+    out.push({ name: packed.slice(colon + 1, nameEnd), key: packed.slice(nameEnd, keyEnd), value: packed.slice(keyEnd, valueEnd) });
+    i = valueEnd;
+  }
+  return out;
+}
+
 /** Parses `CSeq: 1 INVITE` (RFC 3261 §20.16: the number is below 2**31). */
 export function parseCSeq(value: string): CSeq {
-  const m = /^(\d{1,10})[ \t]+([A-Za-z0-9\-.!%*_+`'~]+)$/.exec(value.trim());
-  if (m === null) throw new SipParseError('bad CSeq');
-  const seq = Number(m[1]);
+  const v = value.trim();
+  // 1*10DIGIT LWS Method (a token)
+  let i = 0;
+  while (i < v.length && isDigit(v.charCodeAt(i))) i++;
+  if (i === 0 || i > 10) throw new SipParseError('bad CSeq');
+  const digitsEnd = i;
+  while (i < v.length && isWsp(v.charCodeAt(i))) i++;
+  if (i === digitsEnd) throw new SipParseError('bad CSeq');
+  const method = v.slice(i);
+  if (!isToken(method)) throw new SipParseError('bad CSeq');
+  const seq = Number(v.slice(0, digitsEnd));
   if (seq >= 2 ** 31) throw new SipParseError('CSeq number too large');
-  return { seq, method: m[2]! };
+  return { seq, method };
 }
 
 /** Parses a bounded non-negative decimal header value. */
 export function parseSmallInt(value: string, what: string, max: number): number {
   const v = value.trim();
-  if (!/^\d{1,10}$/.test(v)) throw new SipParseError(`bad ${what}`);
+  if (v.length === 0 || v.length > 10) throw new SipParseError(`bad ${what}`);
+  for (let i = 0; i < v.length; i++) if (!isDigit(v.charCodeAt(i))) throw new SipParseError(`bad ${what}`);
   const n = Number(v);
   if (n > max) throw new SipParseError(`${what} too large`);
   return n;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }

@@ -1,8 +1,7 @@
 /** Parses SIP messages from bytes (RFC 3261 §7, §25), strictly enough for RFC 4475. */
 import { isToken } from './grammar.js';
-import { canonicalHeaderName, headerKey, SINGLE_HEADERS } from './header-names.js';
-import { type Header, parseCSeq, parseSmallInt, type SipMessage, SipRequest, SipResponse } from './message.js';
-import { parseNameAddr } from './name-addr.js';
+import { headerNameInfo } from './header-names.js';
+import { type Header, parseSmallInt, type SipMessage, SipRequest, SipResponse } from './message.js';
 import { SipParseError } from './sip-error.js';
 import { parseUri } from './sip-uri.js';
 
@@ -38,47 +37,48 @@ function parse(data: Buffer, stream: boolean): SipMessage {
   while (start < data.length && (data[start] === 13 || data[start] === 10)) start++;
   let headEnd = data.indexOf(CRLF2, start);
   let sepLen = 4;
-  const lfEnd = data.indexOf(LF2, start);
-  if (lfEnd >= 0 && (headEnd < 0 || lfEnd < headEnd)) {
-    headEnd = lfEnd;
-    sepLen = 2;
+  let head = headEnd < 0 ? '' : data.toString('utf8', start, headEnd);
+  // A bare-LF blank line ends the head if it comes first; inside the decoded head it shows as "\n\n".
+  if (headEnd < 0 || head.includes('\n\n')) {
+    const lfEnd = data.indexOf(LF2, start);
+    if (lfEnd >= 0 && (headEnd < 0 || lfEnd < headEnd)) {
+      headEnd = lfEnd;
+      sepLen = 2;
+      head = data.toString('utf8', start, headEnd);
+    }
   }
   if (headEnd < 0) throw new SipParseError('no empty line after the headers');
-  const head = data.toString('utf8', start, headEnd);
-  const lines = head.split(/\r?\n/);
 
-  const startLine = lines[0]!;
+  // Lines end in CRLF or a bare LF; the first is the start line.
+  let nl = head.indexOf('\n');
+  // The start line is a string of its own: the Request-URI sliced from it must not keep the head alive.
+  let startLine = head;
+  if (nl >= 0) {
+    const lf = data.indexOf(10, start);
+    startLine = data.toString('utf8', start, lf > start && data[lf - 1] === 13 ? lf - 1 : lf);
+  }
   const headers: Header[] = [];
-  // RFC 3261 §7.3.1: a line starting with SP/HT continues the previous header (folding).
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const c = line.charCodeAt(0);
-    if (c === 32 || c === 9) {
-      const prev = headers[headers.length - 1];
-      if (prev === undefined) throw new SipParseError('continuation line before any header');
-      const more = trimWsp(line);
-      prev.value = more.length === 0 ? prev.value : prev.value.length === 0 ? more : `${prev.value} ${more}`;
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new SipParseError(`bad header line ${i + 1}`);
-    const rawName = trimWsp(line.slice(0, colon));
-    if (!isToken(rawName)) throw new SipParseError(`bad header name ${JSON.stringify(rawName.slice(0, 40))}`);
-    headers.push({ name: canonicalHeaderName(rawName), key: headerKey(rawName), value: trimWsp(line.slice(colon + 1)) });
+  const seen: SeenHeaders = { bits: 0, duplicateAt: -1 };
+  let lineNo = 1;
+  let pos = nl < 0 ? head.length : nl + 1;
+  while (pos < head.length || (nl >= 0 && pos === head.length)) {
+    nl = head.indexOf('\n', pos);
+    const lineEnd = nl < 0 ? head.length : nl;
+    const end = nl >= 0 && lineEnd > pos && head.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
+    lineNo++;
+    parseHeaderLine(head, pos, end, lineNo, headers, seen);
+    if (nl < 0) break;
+    pos = nl + 1;
   }
 
   const bodyStart = headEnd + sepLen;
   const available = data.length - bodyStart;
   let contentLength: number | undefined;
-  const singles = new Map<string, number>();
-  for (const h of headers) {
-    if (SINGLE_HEADERS.has(h.key)) {
-      const n = (singles.get(h.key) ?? 0) + 1;
-      singles.set(h.key, n);
-      if (n > 1) throw new SipParseError(`more than one ${h.name} header`);
-    }
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    if (i === seen.duplicateAt) throw new SipParseError(`more than one ${h.name} header`);
     if (h.key === 'content-length') {
-      if (!/^\d{1,10}$/.test(h.value)) throw new SipParseError('bad Content-Length');
+      if (!isDecimal(h.value, 10)) throw new SipParseError('bad Content-Length');
       contentLength = Number(h.value);
     }
   }
@@ -95,6 +95,35 @@ function parse(data: Buffer, stream: boolean): SipMessage {
   const msg = startLine.startsWith('SIP/') ? parseStatusLine(startLine, headers, body) : parseRequestLine(startLine, headers, body);
   validate(msg);
   return msg;
+}
+
+/** Headers that may appear once: the bits seen so far, and the index of the first second occurrence (-1: none). */
+interface SeenHeaders {
+  bits: number;
+  duplicateAt: number;
+}
+
+/** Parses one header line `head[a, b)` into `headers`, or appends a continuation line to the previous header. */
+function parseHeaderLine(head: string, a: number, b: number, lineNo: number, headers: Header[], seen: SeenHeaders): void {
+  const c = head.charCodeAt(a);
+  // RFC 3261 §7.3.1: a line starting with SP/HT continues the previous header (folding).
+  if (a < b && (c === 32 || c === 9)) {
+    const prev = headers[headers.length - 1];
+    if (prev === undefined) throw new SipParseError('continuation line before any header');
+    const more = trimmed(head, a, b);
+    prev.value = more.length === 0 ? prev.value : prev.value.length === 0 ? more : `${prev.value} ${more}`;
+    return;
+  }
+  const colon = head.indexOf(':', a);
+  if (colon < 0 || colon >= b || colon === a) throw new SipParseError(`bad header line ${lineNo}`);
+  const rawName = trimmed(head, a, colon);
+  if (!isToken(rawName)) throw new SipParseError(`bad header name ${JSON.stringify(rawName.slice(0, 40))}`);
+  const info = headerNameInfo(rawName);
+  if (info.singleBit !== 0) {
+    if ((seen.bits & info.singleBit) !== 0 && seen.duplicateAt < 0) seen.duplicateAt = headers.length;
+    seen.bits |= info.singleBit;
+  }
+  headers.push({ name: info.name, key: info.key, value: trimmed(head, colon + 1, b) });
 }
 
 function parseRequestLine(line: string, headers: Header[], body: Buffer): SipRequest {
@@ -115,12 +144,25 @@ function parseRequestLine(line: string, headers: Header[], body: Buffer): SipReq
 
 function parseStatusLine(line: string, headers: Header[], body: Buffer): SipResponse {
   // RFC 3261 §7.2: Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
-  const m = /^(SIP\/[^ ]+) (\d{3})(?: (.*))?$/.exec(line);
-  if (m === null) throw new SipParseError('bad status line');
-  checkVersion(m[1]!);
-  const status = Number(m[2]);
+  const sp = line.indexOf(' ');
+  // SIP-Version (at least one character after "SIP/"), SP, exactly three digits, then the end or SP.
+  if (sp <= 4 || line.length < sp + 4) throw new SipParseError('bad status line');
+  let status = 0;
+  for (let i = sp + 1; i < sp + 4; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) throw new SipParseError('bad status line');
+    status = status * 10 + d;
+  }
+  if (line.length > sp + 4 && line.charCodeAt(sp + 4) !== 32) throw new SipParseError('bad status line');
+  const reason = line.length > sp + 5 ? line.slice(sp + 5) : '';
+  // The reason phrase may hold any character but line terminators (as `.` in a regular expression).
+  for (let i = 0; i < reason.length; i++) {
+    const c = reason.charCodeAt(i);
+    if (c === 13 || c === 0x2028 || c === 0x2029) throw new SipParseError('bad status line');
+  }
+  checkVersion(line.slice(0, sp));
   if (status < 100 || status > 699) throw new SipParseError('status code out of range');
-  return new SipResponse(status, m[3] ?? '', headers, body);
+  return new SipResponse(status, reason, headers, body);
 }
 
 function checkVersion(version: string): void {
@@ -132,14 +174,20 @@ function checkVersion(version: string): void {
   throw new SipParseError('bad SIP version');
 }
 
-/** RFC 3261 §8.1.1: the headers every request and response must carry, well formed. */
+/**
+ * RFC 3261 §8.1.1: the headers every request and response must carry, well formed. The parsed
+ * views built here are the ones the message keeps, so nothing is parsed twice.
+ */
 function validate(msg: SipMessage): void {
   if (msg.via.length === 0) throw new SipParseError('missing Via');
-  parseNameAddr(msg.getHeader('from') ?? missing('From'));
-  parseNameAddr(msg.getHeader('to') ?? missing('To'));
+  if (!msg.hasHeader('from')) missing('From');
+  void msg.from;
+  if (!msg.hasHeader('to')) missing('To');
+  void msg.to;
   const callId = msg.getHeader('call-id') ?? missing('Call-ID');
   if (callId.length === 0 || /\s/.test(callId)) throw new SipParseError('bad Call-ID');
-  const cseq = parseCSeq(msg.getHeader('cseq') ?? missing('CSeq'));
+  if (!msg.hasHeader('cseq')) missing('CSeq');
+  const cseq = msg.cseq;
   const mf = msg.getHeader('max-forwards');
   if (mf !== undefined) parseSmallInt(mf, 'Max-Forwards', 255);
   if (msg instanceof SipRequest) {
@@ -154,11 +202,19 @@ function missing(name: string): never {
   throw new SipParseError(`missing ${name}`);
 }
 
-/** Trims SP and HTAB only (RFC 3261 LWS); other Unicode spaces such as U+FEFF belong to the value. */
-function trimWsp(s: string): string {
-  let a = 0;
-  let b = s.length;
+/** `s[a, b)` without leading and trailing SP/HTAB (RFC 3261 LWS); other Unicode spaces such as U+FEFF belong to the value. */
+function trimmed(s: string, a: number, b: number): string {
   while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
   while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
+  return s.slice(a, b);
+}
+
+/** True for 1 to `max` ASCII digits. */
+function isDecimal(s: string, max: number): boolean {
+  if (s.length === 0 || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }

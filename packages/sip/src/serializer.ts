@@ -11,8 +11,13 @@ export function serializeMessage(msg: SipMessage): Buffer {
     if (h.key === 'content-length') continue;
     out += `${h.name}: ${h.value}\r\n`;
   }
-  out += `Content-Length: ${msg.body.length}\r\n\r\n`;
-  if (msg.body.length === 0) return Buffer.from(out, 'utf8');
-  const head = Buffer.from(out, 'utf8');
-  return Buffer.concat([head, msg.body], head.length + msg.body.length);
+  const body = msg.body;
+  out += `Content-Length: ${body.length}\r\n\r\n`;
+  if (body.length === 0) return Buffer.from(out, 'utf8');
+  // One allocation for head and body.
+  const headLength = Buffer.byteLength(out, 'utf8');
+  const wire = Buffer.allocUnsafe(headLength + body.length);
+  wire.write(out, 0, 'utf8');
+  body.copy(wire, headLength);
+  return wire;
 }

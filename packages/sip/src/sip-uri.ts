@@ -1,5 +1,5 @@
 /** SIP and SIPS URIs (RFC 3261 §19.1), with IPv6 references (RFC 5118) and other absolute URIs kept opaque. */
-import { formatParams, type Params, parseParams } from './grammar.js';
+import { formatParams, isLowerHost, type Params, parseParams } from './grammar.js';
 import { SipParseError } from './sip-error.js';
 
 /** A parsed URI. For schemes other than sip/sips only `scheme` and `opaque` are meaningful. */
@@ -20,18 +20,30 @@ export interface SipUri {
   opaque?: string | undefined;
 }
 
-const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+/** Length of the `scheme` before the colon (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), or 0 when there is none. */
+function schemeLength(s: string): number {
+  const first = s.charCodeAt(0) | 0x20;
+  if (!(first >= 97 && first <= 122)) return 0;
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 58 /* : */) return i;
+    const l = c | 0x20;
+    if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)) return 0;
+  }
+  return 0;
+}
 
 /** True when the string starts with a URI scheme. */
 export function hasScheme(s: string): boolean {
-  return SCHEME_RE.test(s);
+  return schemeLength(s) > 0;
 }
 
 /** Parses an absolute URI; SIP/SIPS URIs get their parts, others stay opaque. Throws SipParseError. */
 export function parseUri(s: string): SipUri {
-  const colon = s.indexOf(':');
-  if (colon <= 0 || !SCHEME_RE.test(s)) throw new SipParseError(`not a URI: ${JSON.stringify(s.slice(0, 64))}`);
-  const scheme = s.slice(0, colon).toLowerCase();
+  const colon = schemeLength(s);
+  if (colon <= 0) throw new SipParseError(`not a URI: ${JSON.stringify(s.slice(0, 64))}`);
+  const rawScheme = s.slice(0, colon);
+  const scheme = rawScheme === 'sip' || rawScheme === 'sips' ? rawScheme : rawScheme.toLowerCase();
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c <= 32 || c === 127 || c === 60 || c === 62 || c === 34) throw new SipParseError('illegal character in URI');
@@ -52,7 +64,7 @@ export function parseUri(s: string): SipUri {
       password = userinfo.slice(pc + 1);
     } else user = userinfo;
     if (user.length === 0) throw new SipParseError('empty user part in SIP URI');
-    if (/%(?![0-9A-Fa-f]{2})/.test(userinfo)) throw new SipParseError('bad escape in SIP URI user part');
+    if (userinfo.includes('%') && /%(?![0-9A-Fa-f]{2})/.test(userinfo)) throw new SipParseError('bad escape in SIP URI user part');
   }
   let headers: string | undefined;
   const q = rest.indexOf('?');
@@ -66,7 +78,7 @@ export function parseUri(s: string): SipUri {
     const close = rest.indexOf(']');
     if (close < 0) throw new SipParseError('unterminated IPv6 reference');
     host = rest.slice(0, close + 1).toLowerCase();
-    if (!/^\[[0-9a-f:.]+\]$/.test(host)) throw new SipParseError('bad IPv6 reference');
+    if (!isLowerHost(host)) throw new SipParseError('bad IPv6 reference');
     hostEnd = close + 1;
   } else {
     hostEnd = rest.length;
@@ -78,7 +90,7 @@ export function parseUri(s: string): SipUri {
       }
     }
     host = rest.slice(0, hostEnd).toLowerCase();
-    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9.])?$/.test(host)) throw new SipParseError(`bad host in SIP URI: ${JSON.stringify(host.slice(0, 64))}`);
+    if (!isLowerHost(host) || host.charCodeAt(0) === 91) throw new SipParseError(`bad host in SIP URI: ${JSON.stringify(host.slice(0, 64))}`);
   }
   let port: number | undefined;
   let i = hostEnd;

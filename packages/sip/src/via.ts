@@ -1,5 +1,5 @@
 /** The Via header (RFC 3261 §20.42, §18.2.1, RFC 3581 rport). */
-import { formatParams, isWsp, type Params, parseParams } from './grammar.js';
+import { formatParams, isLowerHost, isWsp, type Params, parseParams, skipWsp, tokenEnd } from './grammar.js';
 import { SipParseError } from './sip-error.js';
 
 /** One Via element. */
@@ -17,15 +17,47 @@ export interface Via {
 /** The RFC 3261 magic cookie that marks branch ids unique per transaction (§8.1.1.7). */
 export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
 
+const badProtocol = (): never => {
+  throw new SipParseError('bad Via sent-protocol');
+};
+
+/** Upper-cases a token, reusing the usual spellings (no new string for `UDP`, `SIP`, ...). */
+function upper(s: string): string {
+  switch (s) {
+    case 'UDP':
+    case 'TCP':
+    case 'TLS':
+    case 'WS':
+    case 'WSS':
+    case 'SCTP':
+    case 'SIP':
+      return s;
+    default:
+      return s.toUpperCase();
+  }
+}
+
 /** Parses one Via element (already split from its list). */
 export function parseVia(value: string): Via {
   const s = value.trim();
-  // sent-protocol = protocol-name SLASH protocol-version SLASH transport, LWS allowed around slashes
-  const m = /^([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*\/[ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*\/[ \t]*([A-Za-z0-9\-.!%*_+`'~]+)[ \t]+/.exec(s);
-  if (m === null) throw new SipParseError('bad Via sent-protocol');
-  const protocol = `${m[1]!.toUpperCase()}/${m[2]!}`;
-  const transport = m[3]!.toUpperCase();
-  let i = m[0].length;
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport, LWS allowed around slashes, then LWS
+  const nameEnd = tokenEnd(s, 0);
+  if (nameEnd === 0) badProtocol();
+  let i = skipWsp(s, nameEnd);
+  if (s.charCodeAt(i) !== 47) badProtocol();
+  const versionStart = skipWsp(s, i + 1);
+  const versionEnd = tokenEnd(s, versionStart);
+  if (versionEnd === versionStart) badProtocol();
+  i = skipWsp(s, versionEnd);
+  if (s.charCodeAt(i) !== 47) badProtocol();
+  const transportStart = skipWsp(s, i + 1);
+  const transportEnd = tokenEnd(s, transportStart);
+  if (transportEnd === transportStart || !isWsp(s.charCodeAt(transportEnd))) badProtocol();
+  const name = upper(s.slice(0, nameEnd));
+  const version = s.slice(versionStart, versionEnd);
+  const protocol = name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name}/${version}`;
+  const transport = upper(s.slice(transportStart, transportEnd));
+  i = skipWsp(s, transportEnd);
   let host: string;
   if (s.charCodeAt(i) === 91) {
     const close = s.indexOf(']', i);
@@ -42,12 +74,11 @@ export function parseVia(value: string): Via {
     host = s.slice(i, j).toLowerCase();
     i = j;
   }
-  if (!/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9.])?)$/.test(host)) throw new SipParseError('bad Via sent-by host');
-  while (i < s.length && isWsp(s.charCodeAt(i))) i++;
+  if (!isLowerHost(host)) throw new SipParseError('bad Via sent-by host');
+  i = skipWsp(s, i);
   let port: number | undefined;
   if (s.charCodeAt(i) === 58) {
-    i++;
-    while (i < s.length && isWsp(s.charCodeAt(i))) i++;
+    i = skipWsp(s, i + 1);
     let j = i;
     while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
     const digits = s.slice(i, j);

@@ -103,6 +103,20 @@ describe.each(testBackends(pgdb))('BindingRepository on %s', (_name, database) =
       expect((await repo.loadAll(NOW)).filter((b) => b.aor === aor)).toHaveLength(0);
     });
 
+    it('reclaims space after replacements and keeps every live binding', async () => {
+      const aor = 'vacuum@example.com';
+      for (let round = 1; round <= 3; round++) {
+        await repo.upsertMany(
+          Array.from({ length: 50 }, (_, i) => binding({ aor, key: `sip:${i}@h`, contactUri: `sip:${i}@h`, cseq: round })),
+        );
+      }
+      await repo.maintain();
+      const mine = (await repo.loadAll(NOW)).filter((b) => b.aor === aor);
+      expect(mine).toHaveLength(50);
+      expect(mine.every((b) => b.cseq === 3)).toBe(true);
+      await repo.removeAll(aor);
+    });
+
     it("removes one binding and leaves the AOR's others", async () => {
       const aor = 'two@example.com';
       const a = binding({ aor, key: 'sip:a@h', contactUri: 'sip:a@h' });

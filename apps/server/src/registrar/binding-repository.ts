@@ -1,32 +1,31 @@
 import type { TransportProtocol } from '@handset/sip';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { bindings } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import type { Binding } from './binding.js';
 
-type BindingRow = typeof bindings.$inferInsert;
+/** Rows per statement: bounds how long one synchronous PGlite statement holds the event loop. */
+const CHUNK = 1000;
 
-/** Rows per multi-row statement: 18 columns each stays far below PostgreSQL's 65,535 parameters. */
-const CHUNK = 500;
-
-/** Column names refreshed on conflict (everything but the key). */
-const UPDATED = [
-  'domain',
-  'instance_id',
-  'reg_id',
-  'contact_uri',
-  'path',
-  'call_id',
-  'cseq',
-  'expires_at',
-  'flow_id',
-  'transport',
-  'source_address',
-  'source_port',
-  'user_agent',
-  'q',
-  'received_at',
-] as const;
+/**
+ * One statement per chunk, the rows passed as a single jsonb parameter: no per-row parameters
+ * to build or bind (Drizzle's multi-row insert builder cost about as much as the insert itself).
+ * Column order matches {@link toRecord}.
+ */
+const UPSERT = `insert into bindings (aor, contact_key, domain, instance_id, reg_id, contact_uri, path, call_id, cseq,
+    expires_at, flow_id, transport, source_address, source_port, user_agent, q, received_at)
+  select r.aor, r.contact_key, r.domain, r.instance_id, r.reg_id, r.contact_uri, coalesce(r.path, '[]'::jsonb), r.call_id,
+    r.cseq, r.expires_at, r.flow_id, r.transport, r.source_address, r.source_port, r.user_agent, r.q, r.received_at
+  from jsonb_to_recordset(`;
+const UPSERT_TAIL = `::jsonb) as r(aor text, contact_key text, domain text, instance_id text, reg_id integer,
+    contact_uri text, path jsonb, call_id text, cseq integer, expires_at timestamptz, flow_id text, transport text,
+    source_address text, source_port integer, user_agent text, q double precision, received_at timestamptz)
+  on conflict (aor, contact_key) do update set domain = excluded.domain, instance_id = excluded.instance_id,
+    reg_id = excluded.reg_id, contact_uri = excluded.contact_uri, path = excluded.path, call_id = excluded.call_id,
+    cseq = excluded.cseq, expires_at = excluded.expires_at, flow_id = excluded.flow_id, transport = excluded.transport,
+    source_address = excluded.source_address, source_port = excluded.source_port, user_agent = excluded.user_agent,
+    q = excluded.q, received_at = excluded.received_at`;
 
 /**
  * Persists registrar bindings so they survive a restart (data access only; the location
@@ -42,16 +41,24 @@ export class BindingRepository {
 
   /** Inserts or replaces many bindings; within the batch the last one per (aor, key) wins. */
   async upsertMany(list: readonly Binding[]): Promise<void> {
+    // ON CONFLICT DO UPDATE may not touch one row twice in a statement: keep the last change per key.
     const byKey = new Map<string, Binding>();
     for (const b of list) byKey.set(`${b.aor}\n${b.key}`, b);
-    const rows = [...byKey.values()].map(toRow);
-    const set = Object.fromEntries(UPDATED.map((c) => [camel(c), sql.raw(`excluded.${c}`)]));
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      await this.store.db
-        .insert(bindings)
-        .values(rows.slice(i, i + CHUNK))
-        .onConflictDoUpdate({ target: [bindings.aor, bindings.contactKey], set });
+    const unique = [...byKey.values()];
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      // PGlite runs a statement synchronously: let I/O in between two chunks.
+      if (i > 0) await yieldToIo();
+      const json = JSON.stringify(unique.slice(i, i + CHUNK).map(toRecord));
+      await this.store.db.execute(sql`${sql.raw(UPSERT)}${json}${sql.raw(UPSERT_TAIL)}`);
     }
+  }
+
+  /**
+   * Reclaims the space of replaced rows. Embedded PGlite runs no autovacuum, so without this the
+   * table and its indexes grow with every refresh; PostgreSQL's autovacuum does it there.
+   */
+  async maintain(): Promise<void> {
+    if (this.store.kind === 'pglite') await this.store.db.execute(sql`vacuum bindings`);
   }
 
   /** Removes one binding. */
@@ -96,29 +103,26 @@ export class BindingRepository {
   }
 }
 
-function camel(column: string): string {
-  return column.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
-
-function toRow(b: Binding): BindingRow {
+/** A binding as one jsonb_to_recordset record (timestamps as ISO strings, which timestamptz reads exactly). */
+function toRecord(b: Binding): Record<string, unknown> {
   return {
     aor: b.aor,
-    contactKey: b.key,
+    contact_key: b.key,
     domain: b.domain,
-    instanceId: b.instanceId ?? null,
-    regId: b.regId ?? null,
-    contactUri: b.contactUri,
-    path: [...b.path],
-    callId: b.callId,
+    instance_id: b.instanceId ?? null,
+    reg_id: b.regId ?? null,
+    contact_uri: b.contactUri,
+    path: b.path,
+    call_id: b.callId,
     cseq: b.cseq,
-    expiresAt: new Date(b.expiresAt),
-    flowId: b.flowId ?? null,
+    expires_at: new Date(b.expiresAt).toISOString(),
+    flow_id: b.flowId ?? null,
     transport: b.transport,
-    sourceAddress: b.sourceAddress,
-    sourcePort: b.sourcePort,
-    userAgent: b.userAgent ?? null,
+    source_address: b.sourceAddress,
+    source_port: b.sourcePort,
+    user_agent: b.userAgent ?? null,
     q: b.q ?? null,
-    receivedAt: new Date(b.receivedAt),
+    received_at: new Date(b.receivedAt).toISOString(),
   };
 }
 

@@ -19,6 +19,8 @@ export interface BindingPersistence {
   upsertMany(bindings: readonly Binding[]): Promise<void>;
   removeMany(keys: ReadonlyArray<{ aor: string; key: string }>): Promise<void>;
   loadAll(now: number): Promise<Binding[]>;
+  /** Reclaims the space of rows replaced since the last call (where the database does not do it itself). */
+  maintain?(): Promise<void>;
 }
 
 /** Options for LocationService. */
@@ -30,6 +32,17 @@ export interface LocationServiceOptions {
   sweepIntervalMs?: number;
   /** How often queued changes are written (default 250 ms). */
   flushIntervalMs?: number;
+  /**
+   * How much earlier than in memory a binding may expire in the store (default 60 s, and never
+   * more than a tenth of the binding's interval). A refresh that changes nothing but the expiry,
+   * Call-ID and CSeq, and moves the expiry by less than this from what is stored, is not written at
+   * once: it is written when a later change needs writing, or at `close()`. After a crash (no
+   * `close()`), such a binding comes back with the expiry, Call-ID and CSeq of its last write.
+   * 0 writes every refresh.
+   */
+  maxStoredExpiryLagMs?: number;
+  /** Rows written between two `persistence.maintain()` calls (default: 10,000, or the number of bindings if more). */
+  maintainEveryRows?: number;
 }
 
 type PendingChange = { op: 'upsert'; binding: Binding } | { op: 'remove'; aor: string; key: string };
@@ -39,6 +52,14 @@ export class LocationService extends TypedEmitter<LocationEvents> {
   private readonly byAor = new Map<string, Map<string, Binding>>();
   private readonly byFlow = new Map<string, Set<Binding>>();
   private readonly pending = new Map<string, PendingChange>();
+  /** What the store holds, by `aor\nkey`: the binding as last written (or loaded). */
+  private readonly stored = new Map<string, Binding>();
+  /** Refreshes not written yet (see maxStoredExpiryLagMs), by `aor\nkey`. */
+  private readonly deferred = new Map<string, Binding>();
+  private readonly maxLagMs: number;
+  private rowsSinceMaintenance = 0;
+  /** The changes of the write in progress, by `aor\nkey` (never deferred against: the store is about to change). */
+  private writing: ReadonlyMap<string, PendingChange> | undefined;
   private readonly clock: () => number;
   private readonly persistence: BindingPersistence | undefined;
   private readonly logger: Logger | undefined;
@@ -52,13 +73,17 @@ export class LocationService extends TypedEmitter<LocationEvents> {
     this.clock = options.clock ?? Date.now;
     this.persistence = options.persistence;
     this.logger = options.logger;
+    this.maxLagMs = options.maxStoredExpiryLagMs ?? 60_000;
     this.onListenerError = (err, event) => this.logger?.error({ err, event }, 'location event listener failed');
   }
 
   /** Loads persisted bindings that have not expired and starts the expiry sweep. */
   async start(): Promise<void> {
     if (this.persistence) {
-      for (const b of await this.persistence.loadAll(this.clock())) this.index(b);
+      for (const b of await this.persistence.loadAll(this.clock())) {
+        this.index(b);
+        this.stored.set(storeKey(b.aor, b.key), b);
+      }
     }
     this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepIntervalMs ?? 1000);
     this.sweepTimer.unref();
@@ -104,7 +129,14 @@ export class LocationService extends TypedEmitter<LocationEvents> {
     const existing = this.byAor.get(binding.aor)?.get(binding.key);
     if (existing) this.unindex(existing);
     this.index(binding);
-    this.queue({ op: 'upsert', binding });
+    const k = storeKey(binding.aor, binding.key);
+    if (this.isDeferrable(this.stored.get(k), binding)) {
+      this.deferred.set(k, binding);
+      this.pending.delete(k);
+    } else {
+      this.deferred.delete(k);
+      this.queue(k, { op: 'upsert', binding });
+    }
     this.emit(existing ? 'refreshed' : 'registered', binding);
   }
 
@@ -113,7 +145,9 @@ export class LocationService extends TypedEmitter<LocationEvents> {
     const current = this.byAor.get(binding.aor)?.get(binding.key);
     if (current !== binding) return;
     this.unindex(binding);
-    this.queue({ op: 'remove', aor: binding.aor, key: binding.key });
+    const k = storeKey(binding.aor, binding.key);
+    this.deferred.delete(k);
+    this.queue(k, { op: 'remove', aor: binding.aor, key: binding.key });
     this.emit(reason, binding);
   }
 
@@ -127,40 +161,87 @@ export class LocationService extends TypedEmitter<LocationEvents> {
 
   /** Writes queued changes; concurrent calls are serialized. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
-      if (!this.persistence || this.pending.size === 0) {
-        this.pending.clear();
-        return;
-      }
-      const changes = [...this.pending.values()];
-      this.pending.clear();
-      const upserts = changes.flatMap((c) => (c.op === 'upsert' ? [c.binding] : []));
-      const removals = changes.flatMap((c) => (c.op === 'remove' ? [{ aor: c.aor, key: c.key }] : []));
-      try {
-        if (removals.length > 0) await this.persistence.removeMany(removals);
-        if (upserts.length > 0) await this.persistence.upsertMany(upserts);
-      } catch (err) {
-        this.logger?.error({ err, changes: changes.length }, 'could not persist bindings; will retry');
-        for (const c of changes) {
-          const k = c.op === 'upsert' ? `${c.binding.aor}\n${c.binding.key}` : `${c.aor}\n${c.key}`;
-          if (!this.pending.has(k)) this.pending.set(k, c);
-        }
-      }
-    });
+    this.flushing = this.flushing.then(() => this.writePending());
     return this.flushing;
   }
 
-  /** Stops timers and writes what is queued; idempotent. */
+  /** Stops timers and writes what is queued, deferred refreshes included; idempotent. */
   async close(): Promise<void> {
     if (this.closed) return this.flushing;
     this.closed = true;
     clearInterval(this.sweepTimer);
     clearInterval(this.flushTimer);
+    for (const [k, binding] of this.deferred) this.queue(k, { op: 'upsert', binding });
+    this.deferred.clear();
     await this.flush();
   }
 
-  private queue(change: PendingChange): void {
-    const k = change.op === 'upsert' ? `${change.binding.aor}\n${change.binding.key}` : `${change.aor}\n${change.key}`;
+  private async writePending(): Promise<void> {
+    if (!this.persistence || this.pending.size === 0) {
+      this.pending.clear();
+      return;
+    }
+    const changes = [...this.pending];
+    this.writing = new Map(changes);
+    this.pending.clear();
+    const upserts: Binding[] = [];
+    const removals: Array<{ aor: string; key: string }> = [];
+    for (const [, c] of changes) {
+      if (c.op === 'upsert') upserts.push(c.binding);
+      else removals.push({ aor: c.aor, key: c.key });
+    }
+    try {
+      if (removals.length > 0) await this.persistence.removeMany(removals);
+      if (upserts.length > 0) await this.persistence.upsertMany(upserts);
+    } catch (err) {
+      this.logger?.error({ err, changes: changes.length }, 'could not persist bindings; will retry');
+      for (const [k, c] of changes) if (!this.pending.has(k)) this.pending.set(k, c);
+      return;
+    } finally {
+      this.writing = undefined;
+    }
+    for (const [k, c] of changes) {
+      if (c.op === 'upsert') this.stored.set(k, c.binding);
+      else this.stored.delete(k);
+    }
+    this.rowsSinceMaintenance += changes.length;
+    const every = Math.max(this.options.maintainEveryRows ?? 10_000, this.stored.size);
+    if (this.persistence.maintain !== undefined && this.rowsSinceMaintenance >= every) {
+      this.rowsSinceMaintenance = 0;
+      try {
+        await this.persistence.maintain();
+      } catch (err) {
+        this.logger?.warn({ err }, 'binding store maintenance failed');
+      }
+    }
+  }
+
+  /**
+   * True when `next` only refreshes the binding the store holds (`stored`): same contact, path,
+   * flow, source, instance, q and User-Agent, an expiry not earlier than the stored one and at
+   * most maxLagMs (or a tenth of the interval) later. Call-ID and CSeq may differ.
+   */
+  private isDeferrable(stored: Binding | undefined, next: Binding): boolean {
+    if (stored === undefined || this.maxLagMs <= 0) return false;
+    if (this.writing?.has(storeKey(next.aor, next.key)) === true) return false;
+    const lag = next.expiresAt - stored.expiresAt;
+    if (lag < 0 || lag > Math.min(this.maxLagMs, (next.expiresAt - next.receivedAt) / 10)) return false;
+    return (
+      stored.contactUri === next.contactUri &&
+      stored.domain === next.domain &&
+      stored.flowId === next.flowId &&
+      stored.transport === next.transport &&
+      stored.sourceAddress === next.sourceAddress &&
+      stored.sourcePort === next.sourcePort &&
+      stored.instanceId === next.instanceId &&
+      stored.regId === next.regId &&
+      stored.q === next.q &&
+      stored.userAgent === next.userAgent &&
+      sameList(stored.path, next.path)
+    );
+  }
+
+  private queue(k: string, change: PendingChange): void {
     this.pending.delete(k); // keep the newest change last
     this.pending.set(k, change);
   }
@@ -186,4 +267,15 @@ export class LocationService extends TypedEmitter<LocationEvents> {
       if (set?.size === 0) this.byFlow.delete(b.flowId);
     }
   }
+}
+
+/** The key of a binding in the pending/stored/deferred maps. */
+function storeKey(aor: string, key: string): string {
+  return `${aor}\n${key}`;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

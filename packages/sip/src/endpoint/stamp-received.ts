@@ -33,6 +33,5 @@ export function stampVia(via: Via, source: Endpoint): Via | undefined {
 export function stampReceived(request: SipRequest, source: Endpoint): void {
   const stamped = stampVia(request.topVia, source);
   if (stamped === undefined) return;
-  request.removeFirstValue('via');
-  request.prependHeader('via', formatVia(stamped));
+  request.replaceTopVia(formatVia(stamped), stamped);
 }

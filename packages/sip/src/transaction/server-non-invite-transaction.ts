@@ -54,7 +54,11 @@ export class ServerNonInviteTransaction extends ServerTransaction {
     this.transmit(response);
     // RFC 3261 §17.2.2: Timer J is 64*T1 for unreliable transports and zero for reliable ones.
     if (this.flow.reliable) this.transition(Terminated);
-    else this.timerJ = this.startTimer(this.context.values.TIMER_J, this.fireJ);
+    else {
+      this.timerJ = this.startTimer(this.context.values.TIMER_J, this.fireJ);
+      // Only retransmissions are absorbed from now on: the parsed views need not stay in memory.
+      this.request.compact();
+    }
   }
 
   receiveRetransmission(_request: SipRequest, _flow: Flow): void {
