@@ -30,6 +30,21 @@ async function udpClient(host: string): Promise<{ socket: Socket; port: number; 
 }
 
 describe('UdpTransport', () => {
+  it('sends to a host name as well as to an address literal', async () => {
+    const transport = await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new RecordingDelegate() });
+    cleanups.push(() => transport.close());
+    const client = await udpClient('127.0.0.1');
+    const byName = await transport.send(Buffer.from('by name'), {
+      protocol: 'udp',
+      address: 'localhost',
+      port: client.port,
+    });
+    expect(await client.next()).toBe('by name');
+    expect(byName.remote).toEqual({ address: 'localhost', port: client.port });
+    await transport.send(Buffer.from('by address'), { protocol: 'udp', address: '127.0.0.1', port: client.port });
+    expect(await client.next()).toBe('by address');
+  });
+
   it.each(['127.0.0.1', '::1'])('delivers a datagram with its flow and answers over that flow on %s', async (host) => {
     const delegate = new RecordingDelegate();
     const transport = await UdpTransport.listen({ host, port: 0, delegate });

@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv4, isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import {
   TransportError,
   type Endpoint,
@@ -23,6 +24,21 @@ import {
 export interface UdpListenOptions extends ListenOptions {
   /** Kernel receive/send buffer size asked for (capped by the OS). Default 4 MiB: absorbs bursts under load. */
   readonly socketBufferSize?: number | undefined;
+}
+
+/**
+ * The socket's address lookup: IP literals (every send target and flow address) answer at once,
+ * saving dgram the deferred dns.lookup round per datagram; names still go to dns.lookup.
+ */
+function literalFirstLookup(
+  address: string,
+  family: LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const kind = isIP(address);
+  if (kind !== 0) callback(null, address, kind);
+  // dgram passes the socket's family as a number (4 or 6).
+  else dnsLookup(address, typeof family === 'number' ? { family } : family, callback);
 }
 
 /**
@@ -57,7 +73,7 @@ export class UdpTransport implements Transport {
 
   /** Binds `host:port` (port 0 picks one); resolves once bound. */
   static listen(options: UdpListenOptions): Promise<UdpTransport> {
-    const socket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: isIPv6(options.host) ? 'udp6' : 'udp4', lookup: literalFirstLookup });
     const transport = new UdpTransport(socket, options);
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -83,23 +99,29 @@ export class UdpTransport implements Transport {
   }
 
   send(data: Buffer, target: SendTarget): Promise<Flow> {
-    let remote: Endpoint = target;
-    if (target.flowId !== undefined && target.flowId.startsWith(this.idPrefix)) {
-      remote = parseHostPort(target.flowId.slice(this.idPrefix.length)) ?? target;
-    }
-    const flow = this.flowTo(remote.address, remote.port);
-    // An IPv6 (possibly dual-stack) socket reaches IPv4 peers through IPv4-mapped addresses.
-    const address = this.ipv6Socket && isIPv4(remote.address) ? `::ffff:${remote.address}` : remote.address;
-    return new Promise((resolve, reject) => {
-      if (this.closing !== undefined) {
-        reject(new TransportError('udp transport is closed'));
-        return;
+    if (this.closing !== undefined) return Promise.reject(new TransportError('udp transport is closed'));
+    let address = target.address;
+    let port = target.port;
+    let id = this.idPrefix + formatHostPort(address, port);
+    const flowId = target.flowId;
+    // A flow of this socket names the peer; it is nearly always the target itself (no parsing then).
+    if (flowId !== undefined && flowId !== id && flowId.startsWith(this.idPrefix)) {
+      const remote = parseHostPort(flowId.slice(this.idPrefix.length));
+      if (remote !== undefined) {
+        address = remote.address;
+        port = remote.port;
+        id = flowId;
       }
-      this.socket.send(data, remote.port, address, (err) => {
+    }
+    const flow: Flow = { id, protocol: 'udp', local: this.localEndpoint, remote: { address, port }, reliable: false };
+    // An IPv6 (possibly dual-stack) socket reaches IPv4 peers through IPv4-mapped addresses.
+    const to = this.ipv6Socket && isIPv4(address) ? `::ffff:${address}` : address;
+    if (this.trace !== undefined) this.traceSafely('out', data, flow);
+    return new Promise((resolve, reject) => {
+      this.socket.send(data, port, to, (err) => {
         if (err) reject(new TransportError(`cannot send over udp to ${flow.id}: ${err.message}`, { cause: err }));
         else resolve(flow);
       });
-      if (this.trace !== undefined) this.traceSafely('out', data, flow);
     });
   }
 

@@ -1,5 +1,5 @@
 /** Building responses and identifiers (RFC 3261 §8.2.6, §8.1.1.7, §19.3). */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { headerNameInfo } from './header-names.js';
 import { type Header, type SipRequest, SipResponse } from './message.js';
 import { reasonPhrase } from './reason-phrases.js';
@@ -44,17 +44,28 @@ export function createResponse(req: SipRequest, status: number, options: CreateR
   return res;
 }
 
-/** A new branch id with the RFC 3261 magic cookie. */
+/**
+ * Random hex digits from a v4 UUID: up to 30 (120 bits), skipping its version and variant digits.
+ * randomUUID draws its entropy from the CSPRNG in bulk, so this costs a small fraction of a
+ * randomBytes call per identifier.
+ */
+function randomHex(digits: number): string {
+  const u = randomUUID(); // xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx
+  const hex = u.slice(0, 8) + u.slice(9, 13) + u.slice(15, 18) + u.slice(20, 23) + u.slice(24);
+  return hex.slice(0, digits);
+}
+
+/** A new branch id with the RFC 3261 magic cookie (72 random bits). */
 export function newBranch(): string {
-  return BRANCH_MAGIC_COOKIE + randomBytes(9).toString('base64url');
+  return BRANCH_MAGIC_COOKIE + randomHex(18);
 }
 
-/** A new From/To tag (RFC 3261 §19.3: at least 32 bits of randomness). */
+/** A new From/To tag (RFC 3261 §19.3: at least 32 bits of randomness; 48 here). */
 export function newTag(): string {
-  return randomBytes(6).toString('base64url');
+  return randomHex(12);
 }
 
-/** A new Call-ID. */
+/** A new Call-ID (96 random bits). */
 export function newCallId(): string {
-  return randomBytes(12).toString('base64url');
+  return randomHex(24);
 }

@@ -166,7 +166,7 @@ export abstract class SipMessage {
   compact(): void {
     if (this.headerList !== undefined) {
       this.packedHeaders = packHeaders(this.headerList);
-      this.headerList = undefined;
+      if (this.packedHeaders !== undefined) this.headerList = undefined;
     }
     // An empty body is a view of the whole received datagram: let that go.
     if (this.body.length === 0) this.body = EMPTY;
@@ -298,25 +298,50 @@ export class SipResponse extends SipMessage {
   }
 }
 
-/** Headers as one flat string: per header `<name length>,<key length>,<value length>:` then the three texts. */
-function packHeaders(headers: readonly Header[]): string {
-  const parts: string[] = [];
-  for (const h of headers) parts.push(`${h.name.length},${h.key.length},${h.value.length}:`, h.name, h.key, h.value);
-  return parts.join('');
+/** Key length marking a key that is `headerKey(name)`, so neither stored nor allocated again. */
+const DERIVED_KEY = 0xffff;
+
+/** Most headers packed (far above any real message; keeps the length prefix one argument list). */
+const MAX_PACKED_HEADERS = 4096;
+
+/**
+ * Headers as one flat string: the header count, then per header four UTF-16 units of lengths
+ * (name, key or DERIVED_KEY, value high and low 16 bits), then the texts in order. Undefined
+ * when they do not fit that format (then they stay as they are).
+ */
+function packHeaders(headers: readonly Header[]): string | undefined {
+  const n = headers.length;
+  if (n > MAX_PACKED_HEADERS) return undefined;
+  const lengths: number[] = new Array<number>(n * 4 + 1);
+  const texts: string[] = new Array<string>(n * 3);
+  lengths[0] = n;
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    const h = headers[i]!;
+    if (h.name.length >= DERIVED_KEY || h.key.length >= DERIVED_KEY || h.value.length > 0xffffffff) return undefined;
+    const derived = headerKey(h.name) === h.key;
+    lengths[i * 4 + 1] = h.name.length;
+    lengths[i * 4 + 2] = derived ? DERIVED_KEY : h.key.length;
+    lengths[i * 4 + 3] = h.value.length >>> 16;
+    lengths[i * 4 + 4] = h.value.length & 0xffff;
+    texts[t++] = h.name;
+    texts[t++] = derived ? '' : h.key;
+    texts[t++] = h.value;
+  }
+  return String.fromCharCode.apply(null, lengths) + texts.join('');
 }
 
 function unpackHeaders(packed: string): Header[] {
-  const out: Header[] = [];
-  let i = 0;
-  while (i < packed.length) {
-    const c1 = packed.indexOf(',', i);
-    const c2 = packed.indexOf(',', c1 + 1);
-    const colon = packed.indexOf(':', c2 + 1);
-    const nameEnd = colon + 1 + Number(packed.slice(i, c1));
-    const keyEnd = nameEnd + Number(packed.slice(c1 + 1, c2));
-    const valueEnd = keyEnd + Number(packed.slice(c2 + 1, colon));
-    out.push({ name: packed.slice(colon + 1, nameEnd), key: packed.slice(nameEnd, keyEnd), value: packed.slice(keyEnd, valueEnd) });
-    i = valueEnd;
+  const n = packed.charCodeAt(0);
+  const out: Header[] = new Array<Header>(n);
+  let pos = n * 4 + 1;
+  for (let i = 0; i < n; i++) {
+    const nameLength = packed.charCodeAt(i * 4 + 1);
+    const keyLength = packed.charCodeAt(i * 4 + 2);
+    const valueLength = packed.charCodeAt(i * 4 + 3) * 0x10000 + packed.charCodeAt(i * 4 + 4);
+    const name = packed.slice(pos, (pos += nameLength));
+    const key = keyLength === DERIVED_KEY ? headerKey(name) : packed.slice(pos, (pos += keyLength));
+    out[i] = { name, key, value: packed.slice(pos, (pos += valueLength)) };
   }
   return out;
 }

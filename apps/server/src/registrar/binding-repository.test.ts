@@ -107,7 +107,9 @@ describe.each(testBackends(pgdb))('BindingRepository on %s', (_name, database) =
       const aor = 'vacuum@example.com';
       for (let round = 1; round <= 3; round++) {
         await repo.upsertMany(
-          Array.from({ length: 50 }, (_, i) => binding({ aor, key: `sip:${i}@h`, contactUri: `sip:${i}@h`, cseq: round })),
+          Array.from({ length: 50 }, (_, i) =>
+            binding({ aor, key: `sip:${i}@h`, contactUri: `sip:${i}@h`, cseq: round }),
+          ),
         );
       }
       await repo.maintain();

@@ -26,7 +26,13 @@ function binding(over: Partial<Binding> = {}): Binding {
 /** A refresh of `b` received `afterMs` later with the same interval. */
 function refresh(b: Binding, afterMs: number, over: Partial<Binding> = {}): Binding {
   const interval = b.expiresAt - b.receivedAt;
-  return { ...b, cseq: b.cseq + 1, receivedAt: b.receivedAt + afterMs, expiresAt: b.receivedAt + afterMs + interval, ...over };
+  return {
+    ...b,
+    cseq: b.cseq + 1,
+    receivedAt: b.receivedAt + afterMs,
+    expiresAt: b.receivedAt + afterMs + interval,
+    ...over,
+  };
 }
 
 /** An in-memory store that records what was written. */
@@ -129,16 +135,19 @@ describe('LocationService persistence', () => {
     ['path', { path: ['<sip:edge.example.com;lr>'] }],
     ['user agent', { userAgent: 'phone/2' }],
     ['shorter expiry', { expiresAt: T0 + 1000 + 1800_000 }],
-  ] as const)('writes a refresh that changes the %s at once', async (_what, change) => {
-    const { store, location } = setup();
-    const b = binding();
-    location.save(b);
-    await location.flush();
-    const r = refresh(b, 1000, change);
-    location.save(r);
-    await location.flush();
-    expect(store.row(b)).toEqual(r);
-  });
+  ] satisfies Array<[string, Partial<Binding>]>)(
+    'writes a refresh that changes the %s at once',
+    async (_what, change) => {
+      const { store, location } = setup();
+      const b = binding();
+      location.save(b);
+      await location.flush();
+      const r = refresh(b, 1000, change);
+      location.save(r);
+      await location.flush();
+      expect(store.row(b)).toEqual(r);
+    },
+  );
 
   it('writes every refresh when the lag is 0', async () => {
     const { store, location } = setup({ maxStoredExpiryLagMs: 0 });

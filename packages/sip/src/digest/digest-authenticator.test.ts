@@ -50,6 +50,28 @@ describe('DigestAuthenticator.challenge', () => {
     expect(param(auth.challenge(REALM)[0]!, 'nonce')).not.toBe(param(values[0]!, 'nonce'));
   });
 
+  it.each([REALM, 'we say "hi" \\ here', 'odd\u0001realm'])(
+    'writes every challenge for realm %j exactly as the formatter does, with a fresh nonce each time',
+    (realm) => {
+      const { auth } = setup();
+      for (const stale of [false, true, false, true]) {
+        const values = auth.challenge(realm, { stale });
+        const nonce = /nonce="([^"]+)"/.exec(values[0]!)![1]!;
+        const expected = ['SHA-256', 'MD5'].map((algorithm) =>
+          formatAuthHeader('Digest', [
+            ['realm', realm],
+            ['nonce', nonce],
+            ['algorithm', algorithm],
+            ['qop', 'auth', 'quoted'],
+            ...(stale ? ([['stale', 'true']] as const) : []),
+          ]),
+        );
+        expect(values).toEqual(expected);
+      }
+      expect(auth.challenge(realm)[0]).not.toContain(/nonce="([^"]+)"/.exec(auth.challenge(realm)[0]!)![1]!);
+    },
+  );
+
   it('adds stale=true when asked', () => {
     const { auth } = setup();
     expect(auth.challenge(REALM, { stale: true })[0]).toContain('stale=true');

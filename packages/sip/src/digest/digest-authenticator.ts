@@ -99,6 +99,11 @@ const REALM_MISMATCH = failure('realm-mismatch');
 const UNSUPPORTED_ALGORITHM = failure('unsupported-algorithm');
 const INVALID_NONCE = failure('invalid-nonce');
 
+/** Stands for the nonce while a challenge's fixed text is built; never part of a realm that is cached. */
+const NONCE_MARK = '\u0001';
+/** Realms whose challenge text is kept (the domains served; the cache restarts when full). */
+const MAX_CACHED_REALMS = 1024;
+
 const isHex = (s: string, length: number): boolean => {
   if (s.length !== length) return false;
   for (let i = 0; i < length; i++) {
@@ -117,6 +122,9 @@ export class DigestAuthenticator {
   readonly #qop: readonly DigestQop[];
   readonly #qopParam: string;
   readonly #allowNoQop: boolean;
+  /** Challenge text before and after the nonce, per algorithm, by realm (see challenge). */
+  readonly #challengeParts = new Map<string, ReadonlyArray<readonly [string, string]>>();
+  readonly #staleChallengeParts = new Map<string, ReadonlyArray<readonly [string, string]>>();
   /** Stands in for the password of unknown users so they take the same path as known ones. */
   readonly #dummyPassword: string;
 
@@ -147,6 +155,25 @@ export class DigestAuthenticator {
    */
   challenge(realm: string, options: { readonly stale?: boolean } = {}): string[] {
     const nonce = this.#nonces.issue(realm);
+    const stale = options.stale === true;
+    if (realm.includes(NONCE_MARK)) return this.#formatChallenges(realm, nonce, stale);
+    // The text around the nonce depends only on realm and stale: built once per realm, then joined.
+    const cache = stale ? this.#staleChallengeParts : this.#challengeParts;
+    let parts = cache.get(realm);
+    if (parts === undefined) {
+      parts = this.#formatChallenges(realm, NONCE_MARK, stale).map((c) => {
+        const at = c.indexOf(NONCE_MARK);
+        return [c.slice(0, at), c.slice(at + NONCE_MARK.length)] as const;
+      });
+      if (cache.size >= MAX_CACHED_REALMS) cache.clear();
+      cache.set(realm, parts);
+    }
+    const out: string[] = [];
+    for (const [before, after] of parts) out.push(before + nonce + after);
+    return out;
+  }
+
+  #formatChallenges(realm: string, nonce: string, stale: boolean): string[] {
     const out: string[] = [];
     for (const algorithm of this.#algorithms) {
       const params: AuthParam[] = [
@@ -155,7 +182,7 @@ export class DigestAuthenticator {
         ['algorithm', algorithm.name],
         ['qop', this.#qopParam, 'quoted'],
       ];
-      if (options.stale === true) params.push(['stale', 'true']);
+      if (stale) params.push(['stale', 'true']);
       out.push(formatAuthHeader('Digest', params));
     }
     return out;

@@ -64,7 +64,9 @@ export class NonceCountTracker {
     }
     if (issuedAt <= this.#forgottenUntil) return 'forgotten';
     if (this.#entries.size >= this.#maxEntries) this.#evictOldest(now);
-    this.#entries.set(nonce, { nc, issuedAt });
+    // A copy of its own: the nonce is usually a slice of the whole request text, which the entry
+    // would otherwise keep in memory for the nonce's lifetime.
+    this.#entries.set(ownCopy(nonce), { nc, issuedAt });
     return 'accepted';
   }
 
@@ -85,4 +87,9 @@ export class NonceCountTracker {
       return;
     }
   }
+}
+
+/** A string with the same text that shares no memory with `s` (V8 keeps slices of 13+ characters as views of their parent). */
+function ownCopy(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
 }

@@ -7,7 +7,7 @@
  * string has one spelling. A nonce proves that this server issued it for this realm and when;
  * it needs no storage. Replay of one nonce is the NonceCountTracker's job.
  */
-import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { DigestError } from './digest-error.js';
 
 /** Options for {@link NonceIssuer}. */
@@ -49,7 +49,8 @@ const isBase64UrlChar = (c: number): boolean =>
 /** Issues and checks HMAC-signed, time-stamped nonces. */
 export class NonceIssuer {
   readonly ttlMs: number;
-  readonly #key: Buffer;
+  // A KeyObject: createHmac does not import raw key bytes again for every nonce.
+  readonly #key: KeyObject;
   readonly #clock: () => number;
   readonly #maxSkewMs: number;
   // Random bytes drawn in bulk: one CSPRNG call per 256 nonces instead of one per nonce.
@@ -62,7 +63,7 @@ export class NonceIssuer {
     const ttlMs = options.ttlMs ?? DEFAULT_NONCE_TTL_MS;
     if (!(ttlMs > 0)) throw new DigestError('DIGEST_INVALID_OPTION', 'nonce ttlMs must be positive');
     this.ttlMs = ttlMs;
-    this.#key = key;
+    this.#key = createSecretKey(key);
     this.#clock = options.clock;
     this.#maxSkewMs = options.maxClockSkewMs ?? 60_000;
   }

@@ -84,6 +84,8 @@ export class ClientInviteTransaction extends ClientTransaction {
           this.transition(Accepted);
           this.timerM = this.startTimer(this.context.values.TIMER_M, this.fireM);
           this.pass(response);
+          // Timer M (32 s) is all that is left: keep the request small meanwhile.
+          this.request.compact();
         } else {
           // RFC 3261 §17.1.1.2: a 300-699 response MUST be passed up, an ACK generated, and Completed entered.
           this.stopCallingTimers();
@@ -94,7 +96,12 @@ export class ClientInviteTransaction extends ClientTransaction {
           if (this.terminated) return;
           // RFC 3261 §17.1.1.2: Timer D is at least 32 s for unreliable transports and zero for reliable ones.
           if (this.reliable) this.transition(Terminated);
-          else this.timerD = this.startTimer(this.context.values.TIMER_D, this.fireD);
+          else {
+            this.timerD = this.startTimer(this.context.values.TIMER_D, this.fireD);
+            // Timer D (32 s) only absorbs retransmitted finals: keep the messages small meanwhile.
+            this.request.compact();
+            this.ack.compact();
+          }
         }
         return;
       case Completed:

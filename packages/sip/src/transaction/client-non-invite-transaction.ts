@@ -73,7 +73,11 @@ export class ClientNonInviteTransaction extends ClientTransaction {
     if (this.terminated) return;
     // RFC 3261 §17.1.2.2: Timer K is T4 for unreliable transports and zero for reliable ones.
     if (this.reliable) this.transition(Terminated);
-    else this.timerK = this.startTimer(this.context.values.TIMER_K, this.fireK);
+    else {
+      this.timerK = this.startTimer(this.context.values.TIMER_K, this.fireK);
+      // Only response retransmissions are absorbed from now on: keep the request small meanwhile.
+      this.request.compact();
+    }
   }
 
   protected transportFailed(error: Error): void {

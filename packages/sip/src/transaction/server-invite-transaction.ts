@@ -71,13 +71,21 @@ export class ServerInviteTransaction extends ServerTransaction {
       this.transition(Accepted);
       this.timerL = this.startTimer(this.context.values.TIMER_L, this.fireL);
       this.transmit(response);
+      this.compactMessages(response);
     } else {
       this.transition(Completed);
       // RFC 3261 §17.2.1: for unreliable transports Timer G is set to T1; for any transport Timer H is set to 64*T1.
       if (!this.flow.reliable) this.timerG = this.startTimer(this.intervalG, this.fireG);
       this.timerH = this.startTimer(this.context.values.TIMER_H, this.fireH);
       this.transmit(response);
+      this.compactMessages(response);
     }
+  }
+
+  /** After a final response the transaction mostly waits (Timer H, L: 32 s): keep its messages small meanwhile. */
+  private compactMessages(response: SipResponse): void {
+    this.request.compact();
+    response.compact();
   }
 
   receiveRetransmission(_request: SipRequest, _flow: Flow): void {

@@ -56,8 +56,9 @@ export class ServerNonInviteTransaction extends ServerTransaction {
     if (this.flow.reliable) this.transition(Terminated);
     else {
       this.timerJ = this.startTimer(this.context.values.TIMER_J, this.fireJ);
-      // Only retransmissions are absorbed from now on: the parsed views need not stay in memory.
+      // Only retransmissions are absorbed from now on (for 32 s): keep the messages small meanwhile.
       this.request.compact();
+      response.compact();
     }
   }
 

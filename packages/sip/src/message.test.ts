@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { createResponse } from './create-response.js';
+import { SipRequest } from './message.js';
+import { parseMessage } from './parser.js';
+import { serializeMessage } from './serializer.js';
+import { parseVia } from './via.js';
+
+const crlf = (s: string) => Buffer.from(s.replace(/\r?\n/g, '\r\n'));
+
+const INVITE = crlf(`INVITE sip:bob@biloxi.example.com SIP/2.0
+v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds, SIP/2.0/TCP proxy.example.com;branch=z9hG4bK1
+Max-Forwards: 70
+To: "Bób 🙂" <sip:bob@biloxi.example.com>
+f: <sip:alice@atlanta.example.com>;tag=1928301774
+Call-ID: a84b4c76e66710@pc33.atlanta.example.com
+CSeq: 314159 INVITE
+Subject: folded
+ over two lines
+X-Empty:
+Content-Type: application/sdp
+Content-Length: 4
+
+v=0
+`);
+
+describe('SipMessage.compact', () => {
+  it('leaves a message that reads and serializes exactly as before', () => {
+    const m = parseMessage(INVITE) as SipRequest;
+    const before = { headers: structuredClone(m.headers), wire: serializeMessage(m), from: m.from, via: m.via };
+    m.compact();
+    expect(serializeMessage(m)).toEqual(before.wire);
+    expect(m.headers).toEqual(before.headers);
+    expect(m.from).toEqual(before.from);
+    expect(m.via).toEqual(before.via);
+    expect(m.getHeader('subject')).toBe('folded over two lines');
+    expect(m.getHeader('x-empty')).toBe('');
+    expect(m.body.toString()).toBe('v=0\r');
+  });
+
+  it('keeps headers whose key is not derived from the name, and unusual text', () => {
+    const odd = [
+      { name: 'X-Odd', key: 'something-else', value: 'lone \ud800 surrogate, NUL \u0000 and 🙂' },
+      { name: 'Via', key: 'via', value: 'SIP/2.0/UDP h;branch=z9hG4bK1' },
+    ];
+    const m = new SipRequest('OPTIONS', 'sip:a@b', structuredClone(odd));
+    m.compact();
+    expect(m.headers).toEqual(odd);
+    // Too long for the packed form: kept as it is.
+    const huge = [{ name: 'x'.repeat(70_000), key: 'long', value: 'v'.repeat(70_000) }];
+    const big = new SipRequest('OPTIONS', 'sip:a@b', structuredClone(huge));
+    big.compact();
+    expect(big.headers).toEqual(huge);
+  });
+
+  it('takes changes after compacting, and can be compacted again', () => {
+    const m = parseMessage(INVITE);
+    m.compact();
+    m.setHeader('Subject', 'new');
+    m.appendHeader('X-Added', '1');
+    expect(m.getHeader('subject')).toBe('new');
+    m.compact();
+    m.compact();
+    expect(m.getHeader('x-added')).toBe('1');
+    expect(serializeMessage(m).toString()).toContain('Subject: new\r\n');
+  });
+});
+
+describe('SipMessage.replaceTopVia', () => {
+  it('replaces the first element of a Via list and keeps the parsed view in step', () => {
+    const m = parseMessage(INVITE);
+    const stamped = parseVia('SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1');
+    m.replaceTopVia('SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1', stamped);
+    expect(m.getHeaders('via')).toEqual([
+      'SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1',
+      'SIP/2.0/TCP proxy.example.com;branch=z9hG4bK1',
+    ]);
+    expect(m.via.map((v) => v.params.get('received') ?? null)).toEqual(['192.0.2.1', null]);
+  });
+
+  it('replaces a one-element Via line in place, before the other Via lines', () => {
+    const m = parseMessage(
+      crlf(`OPTIONS sip:a@b.example SIP/2.0
+Via: SIP/2.0/UDP h1;branch=z9hG4bK1
+Via: SIP/2.0/UDP h2;branch=z9hG4bK2
+From: <sip:x@y.example>;tag=1
+To: <sip:a@b.example>
+Call-ID: c
+CSeq: 1 OPTIONS
+
+`),
+    );
+    const value = 'SIP/2.0/UDP h1;branch=z9hG4bK1;rport=5060;received=192.0.2.1';
+    m.replaceTopVia(value, parseVia(value));
+    expect(m.getHeaders('via')).toEqual([value, 'SIP/2.0/UDP h2;branch=z9hG4bK2']);
+    expect(m.topVia.params.get('rport')).toBe('5060');
+    expect(serializeMessage(m).toString()).toMatch(
+      /^OPTIONS [^\r]+\r\nVia: SIP\/2\.0\/UDP h1;branch=z9hG4bK1;rport=5060;received/,
+    );
+  });
+});
+
+describe('createResponse', () => {
+  it('shares nothing a change to the response could alter in the request', () => {
+    const req = parseMessage(INVITE) as SipRequest;
+    const res = createResponse(req, 180, { toTag: 'abc' });
+    res.removeFirstValue('via');
+    res.setHeader('CSeq', '1 INVITE');
+    expect(req.getHeaders('via')).toHaveLength(2);
+    expect(req.getHeader('cseq')).toBe('314159 INVITE');
+    expect(req.to.params.has('tag')).toBe(false);
+    expect(res.to.params.get('tag')).toBe('abc');
+  });
+});
