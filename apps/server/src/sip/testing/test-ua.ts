@@ -202,6 +202,7 @@ export class TestUa {
 
   /** Opens the socket (and for TCP/WS the connection) and resolves when it can send. */
   static async open(o: TestUaOptions): Promise<TestUa> {
+    // eslint-disable-next-line prefer-const -- assigned once the socket is open; the closures above read it first
     let ua: TestUa | undefined;
     const pending: Buffer[] = [];
     const deliver = (data: Buffer, stream: boolean, from?: Source) =>
