@@ -1,0 +1,69 @@
+/**
+ * The in-process bus of platform events. Sources publish through small adapters
+ * (location, calls, CDRs, directory); the event stream and webhooks subscribe.
+ */
+import type { Logger } from 'pino';
+import type { PlatformEvent } from './platform-event.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+/** The bus's own event map: one channel carrying every platform event. */
+export type EventBusEvents = {
+  event: [PlatformEvent];
+};
+
+/**
+ * Carries events between nodes of a cluster (Redis pub/sub under `REDIS_URL`, not implemented
+ * yet). `publish` sends a local event out; `subscribe` receives the other nodes' events, never
+ * this node's own, so nothing is delivered twice.
+ */
+export interface EventRelay {
+  publish(event: PlatformEvent): void;
+  subscribe(deliver: (event: PlatformEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Options of {@link EventBus}. */
+export interface EventBusOptions {
+  logger?: Logger | undefined;
+  relay?: EventRelay | undefined;
+}
+
+/** Fans platform events out to subscribers; a throwing subscriber is logged and the others still get the event. */
+export class EventBus {
+  private readonly emitter = new TypedEmitter<EventBusEvents>();
+  private readonly relay: EventRelay | undefined;
+  private readonly stopRelay: (() => void) | undefined;
+  private closed = false;
+
+  constructor(o: EventBusOptions = {}) {
+    this.emitter.onListenerError = (err) => o.logger?.error({ err }, 'event subscriber failed');
+    this.relay = o.relay;
+    this.stopRelay = o.relay?.subscribe((e) => this.emitter.emit('event', e));
+  }
+
+  /** Publishes an event to local subscribers and, when clustered, to the other nodes. */
+  publish(event: PlatformEvent): void {
+    if (this.closed) return;
+    this.emitter.emit('event', event);
+    this.relay?.publish(event);
+  }
+
+  /** Receives every event from now on; returns the unsubscribe function. */
+  subscribe(listener: (event: PlatformEvent) => void): () => void {
+    return this.emitter.on('event', listener);
+  }
+
+  /** Number of current subscribers. */
+  get subscriberCount(): number {
+    return this.emitter.listenerCount('event');
+  }
+
+  /** Drops every subscriber and closes the relay; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopRelay?.();
+    this.emitter.removeAllListeners();
+    await this.relay?.close();
+  }
+}
