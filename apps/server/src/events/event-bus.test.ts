@@ -92,7 +92,13 @@ describe('EventBus', () => {
     };
     const bus = new EventBus({ relay });
     const seen = collect(bus);
-    const local: PlatformEvent = { type: 'user.created', domain: undefined, domainId: 'd', at: '', payload: { id: 'a' } };
+    const local: PlatformEvent = {
+      type: 'user.created',
+      domain: undefined,
+      domainId: 'd',
+      at: '',
+      payload: { id: 'a' },
+    };
     const remote: PlatformEvent = { ...local, payload: { id: 'b' } };
     bus.publish(local);
     deliver?.(remote);
@@ -191,7 +197,14 @@ describe('call adapter', () => {
     const adapter = new CallEventsAdapter(bus);
     const calls = new CallTracker({ sink: adapter.wrapSink({ insert: () => Promise.reject(new Error('db down')) }) });
     adapter.bridge(calls);
-    calls.start({ callId: 'c2', domain: 'example.com', caller: 'a@example.com', callee: 'b@example.com', callerTag: 't', callerDevice: undefined });
+    calls.start({
+      callId: 'c2',
+      domain: 'example.com',
+      caller: 'a@example.com',
+      callee: 'b@example.com',
+      callerTag: 't',
+      callerDevice: undefined,
+    });
     calls.end('c2', { status: 486, reason: 'Busy Here' });
     await calls.close();
     expect(seen.map((e) => e.type)).toEqual(['call.started', 'call.ended']);
@@ -204,14 +217,30 @@ describe('directory adapter', () => {
     const directory = new TypedEmitter<{ change: [DirectoryChange] }>();
     const bus = new EventBus();
     const seen = collect(bus);
-    bridgeDirectoryEvents((l) => directory.on('change', l), bus, () => T0);
+    bridgeDirectoryEvents(
+      (l) => directory.on('change', l),
+      bus,
+      () => T0,
+    );
     directory.emit('change', { type: 'user.created', domainId: 'd1', id: 'u1' });
     directory.emit('change', { type: 'domain.deleted', domainId: undefined, id: 'd2' });
     directory.emit('change', { type: 'user.exploded', domainId: 'd1', id: 'u1' });
     directory.emit('change', { type: 'user.updated', domainId: undefined, id: 'u1' });
     expect(seen).toEqual([
-      { type: 'user.created', domain: undefined, domainId: 'd1', at: '2030-01-01T00:00:00.000Z', payload: { id: 'u1' } },
-      { type: 'domain.deleted', domain: undefined, domainId: 'd2', at: '2030-01-01T00:00:00.000Z', payload: { id: 'd2' } },
+      {
+        type: 'user.created',
+        domain: undefined,
+        domainId: 'd1',
+        at: '2030-01-01T00:00:00.000Z',
+        payload: { id: 'u1' },
+      },
+      {
+        type: 'domain.deleted',
+        domain: undefined,
+        domainId: 'd2',
+        at: '2030-01-01T00:00:00.000Z',
+        payload: { id: 'd2' },
+      },
     ]);
   });
 });

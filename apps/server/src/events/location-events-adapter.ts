@@ -30,7 +30,9 @@ function registrationPayload(b: Binding): RegistrationPayload {
     aor: b.aor,
     contact: b.contactUri,
     transport: b.transport,
-    source: b.sourceAddress.includes(':') ? `[${b.sourceAddress}]:${b.sourcePort}` : `${b.sourceAddress}:${b.sourcePort}`,
+    source: b.sourceAddress.includes(':')
+      ? `[${b.sourceAddress}]:${b.sourcePort}`
+      : `${b.sourceAddress}:${b.sourcePort}`,
     userAgent: b.userAgent,
     instanceId: b.instanceId,
     expiresAt: new Date(b.expiresAt).toISOString(),

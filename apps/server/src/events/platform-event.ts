@@ -5,10 +5,7 @@
 
 /** Registration changes, from the location service. */
 export type RegistrationEventType =
-  | 'registration.registered'
-  | 'registration.refreshed'
-  | 'registration.unregistered'
-  | 'registration.expired';
+  'registration.registered' | 'registration.refreshed' | 'registration.unregistered' | 'registration.expired';
 
 /** Call lifecycle, from the call tracker. */
 export type CallEventType = 'call.started' | 'call.answered';
