@@ -326,7 +326,7 @@ function firstByLine(lines: number[]): number | undefined {
 }
 
 /** The constraint name when `err` (or its cause) is a PostgreSQL unique violation (23505). */
-function uniqueViolation(err: unknown): string | undefined {
+export function uniqueViolation(err: unknown): string | undefined {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const pg = e as Error & { code?: unknown; constraint?: unknown };
     if (pg.code === '23505') return typeof pg.constraint === 'string' ? pg.constraint : 'unknown';

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { userGroups } from '../directory/directory-tables.js';
 import {
+  type AnyPgColumn,
   boolean,
   doublePrecision,
   index,
@@ -12,6 +14,10 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+export * from '../directory/directory-tables.js';
+export * from '../provisioning/provisioning-tables.js';
+export * from '../notify/webhook-tables.js';
 
 // Drizzle table definitions for the query builder. The DDL itself lives in migrations.ts
 // (hand-written, numbered); migrations.test.ts checks that the two agree column by column.
@@ -46,9 +52,17 @@ export const users = pgTable(
     email: text('email'),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    // Migration 2 (directory model, see ../directory/directory-tables.ts).
+    phone: text('phone'),
+    description: text('description'),
+    role: text('role').$type<'owner' | 'admin' | 'agent'>().notNull().default('agent'),
+    loginPasswordHash: text('login_password_hash'),
+    groupId: uuid('group_id').references((): AnyPgColumn => userGroups.id, { onDelete: 'set null' }),
+    groupPosition: integer('group_position').notNull().default(0),
   },
   (t) => [
     uniqueIndex('users_domain_ext_key').on(t.domainId, t.ext),
+    index('users_group_idx').on(t.groupId),
     uniqueIndex('users_email_key')
       .on(t.email)
       .where(sql`email is not null`),
