@@ -4,8 +4,22 @@ import { summarizeStats } from './call-quality.js';
 describe('summarizeStats', () => {
   it('sums RTP counters per kind and derives loss, jitter and RTT', () => {
     const s = summarizeStats([
-      { type: 'inbound-rtp', kind: 'audio', packetsReceived: 950, bytesReceived: 95_000, packetsLost: 50, jitter: 0.012 },
-      { type: 'inbound-rtp', kind: 'video', packetsReceived: 1000, bytesReceived: 900_000, packetsLost: 0, jitter: 0.004 },
+      {
+        type: 'inbound-rtp',
+        kind: 'audio',
+        packetsReceived: 950,
+        bytesReceived: 95_000,
+        packetsLost: 50,
+        jitter: 0.012,
+      },
+      {
+        type: 'inbound-rtp',
+        kind: 'video',
+        packetsReceived: 1000,
+        bytesReceived: 900_000,
+        packetsLost: 0,
+        jitter: 0.004,
+      },
       { type: 'outbound-rtp', kind: 'audio', packetsSent: 990, bytesSent: 99_000 },
       { type: 'remote-inbound-rtp', kind: 'audio', roundTripTime: 0.08 },
       { type: 'candidate-pair', nominated: true, currentRoundTripTime: 0.5 },

@@ -202,7 +202,8 @@ export class Call extends TypedEmitter<CallEvents> implements CallIdentity {
   unhold(): void {
     this.require('unhold', [CallState.Active]);
     if (!this.holdValue.local) return;
-    if (!this.session.unhold()) throw HandsetError.invalidState('unhold while another re-INVITE is pending', this.stateValue);
+    if (!this.session.unhold())
+      throw HandsetError.invalidState('unhold while another re-INVITE is pending', this.stateValue);
   }
 
   /** Mutes the microphone (and the camera with `{video: true}`). */

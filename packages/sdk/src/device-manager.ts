@@ -42,7 +42,12 @@ const KIND: Record<string, MediaDevice['kind']> = {
  * constraints and routes call audio and the ringtone to the chosen outputs with setSinkId.
  */
 export class DeviceManager extends TypedEmitter<DeviceManagerEvents> {
-  private selection: DeviceSelection = { microphone: undefined, camera: undefined, speaker: undefined, ringer: undefined };
+  private selection: DeviceSelection = {
+    microphone: undefined,
+    camera: undefined,
+    speaker: undefined,
+    ringer: undefined,
+  };
   private readonly outputs = new Map<OutputElement, 'speaker' | 'ringer'>();
 
   /** @param media navigator.mediaDevices (undefined outside a browser: listing returns nothing). */

@@ -68,9 +68,14 @@ export class HandsetError extends Error {
 
   /** getUserMedia failed. */
   static mediaFailed(cause: unknown): HandsetError {
-    return new HandsetError(ErrorReason.MediaFailed, `could not open the microphone or camera: ${String(cause)}`, undefined, {
-      cause,
-    });
+    return new HandsetError(
+      ErrorReason.MediaFailed,
+      `could not open the microphone or camera: ${String(cause)}`,
+      undefined,
+      {
+        cause,
+      },
+    );
   }
 
   /** An operation timed out. */

@@ -16,7 +16,12 @@ export {
 export { CallState } from './call-state.js';
 export { RegistrationState, ConnectionState } from './registration-state.js';
 export { HandsetError, ErrorReason } from './handset-error.js';
-export { ExponentialBackoffPolicy, type ReconnectPolicy, type ReconnectContext, type BackoffOptions } from './reconnect-policy.js';
+export {
+  ExponentialBackoffPolicy,
+  type ReconnectPolicy,
+  type ReconnectContext,
+  type BackoffOptions,
+} from './reconnect-policy.js';
 export { DeviceManager, type MediaDevice, type DeviceSelection } from './device-manager.js';
 export { summarizeStats, type CallStats, type CallQuality, type RtpCounters } from './call-quality.js';
 export { fetchIceServers, ICE_SERVERS_PATH, type FetchIceServersOptions } from './ice-servers.js';

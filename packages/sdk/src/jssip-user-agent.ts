@@ -54,7 +54,11 @@ class JsSipSession extends TypedEmitter<SessionPortEvents> implements SessionPor
     s.on('hold', (e: { originator: unknown }) => this.emit('hold', originatorOf(e.originator)));
     s.on('unhold', (e: { originator: unknown }) => this.emit('unhold', originatorOf(e.originator)));
     s.on('newDTMF', (e: { originator: unknown; dtmf: { tone: unknown; duration: unknown } }) =>
-      this.emit('dtmf', { tone: String(e.dtmf.tone), durationMs: Number(e.dtmf.duration), originator: originatorOf(e.originator) }),
+      this.emit('dtmf', {
+        tone: String(e.dtmf.tone),
+        durationMs: Number(e.dtmf.duration),
+        originator: originatorOf(e.originator),
+      }),
     );
     s.on('newInfo', (e: { originator: unknown; info: { contentType: unknown; body?: unknown } }) =>
       this.emit('info', {
@@ -66,7 +70,11 @@ class JsSipSession extends TypedEmitter<SessionPortEvents> implements SessionPor
     s.on('peerconnection', (e) => this.emit('peerconnection', e.peerconnection));
     s.on('icecandidate', (e) => this.emit('icecandidate', { ready: e.ready }));
     s.on('sdp', (e) => {
-      const ev = { originator: originatorOf(e.originator), type: e.type === 'answer' ? 'answer' : 'offer', sdp: e.sdp } as const;
+      const ev = {
+        originator: originatorOf(e.originator),
+        type: e.type === 'answer' ? 'answer' : 'offer',
+        sdp: e.sdp,
+      } as const;
       const mutable = { ...ev };
       this.emit('sdp', mutable);
       // JsSIP sends (or applies) whatever `e.sdp` holds after its listeners ran.

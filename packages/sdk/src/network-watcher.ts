@@ -4,8 +4,7 @@ export interface NetworkEnvironment {
   readonly window?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | undefined;
   /** Fires `visibilitychange`; `visibilityState` says whether the page is visible (usually `document`). */
   readonly document?:
-    | (Pick<EventTarget, 'addEventListener' | 'removeEventListener'> & { readonly visibilityState: string })
-    | undefined;
+    (Pick<EventTarget, 'addEventListener' | 'removeEventListener'> & { readonly visibilityState: string }) | undefined;
 }
 
 /** Why the phone should check its connection now. */

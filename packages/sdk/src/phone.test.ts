@@ -194,7 +194,13 @@ describe('Phone', () => {
     t.ua.lastCall!.session.fire('ended', { originator: 'remote', cause: 'Terminated' });
     expect(t.phone.calls).toEqual([]);
     expect(records).toEqual([
-      expect.objectContaining({ id: call.id, direction: 'outgoing', video: true, durationS: 61, end: { by: 'remote', cause: 'Terminated', statusCode: undefined, failed: false } }),
+      expect.objectContaining({
+        id: call.id,
+        direction: 'outgoing',
+        video: true,
+        durationS: 61,
+        end: { by: 'remote', cause: 'Terminated', statusCode: undefined, failed: false },
+      }),
     ]);
   });
 
@@ -217,7 +223,10 @@ describe('Phone', () => {
     let accepted: unknown;
     s.fire('refer', { target: 'sip:1003@example.test', accept: (m) => (accepted = m), reject: () => undefined });
     await flush();
-    expect(accepted).toEqual({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [{ urls: 'stun:stun.example.test' }] } });
+    expect(accepted).toEqual({
+      mediaConstraints: { audio: true, video: false },
+      pcConfig: { iceServers: [{ urls: 'stun:stun.example.test' }] },
+    });
   });
 
   it('close() hangs up, stops the stack once and rejects later use', async () => {

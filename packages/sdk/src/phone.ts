@@ -110,7 +110,9 @@ export class Phone extends TypedEmitter<PhoneEvents> {
     this.clock = o.clock ?? systemClock;
     this.policy = o.reconnectPolicy ?? new ExponentialBackoffPolicy();
     this.timeoutMs = o.timeoutMs ?? 10_000;
-    this.devices = new DeviceManager(o.mediaDevices ?? (typeof navigator === 'undefined' ? undefined : navigator.mediaDevices));
+    this.devices = new DeviceManager(
+      o.mediaDevices ?? (typeof navigator === 'undefined' ? undefined : navigator.mediaDevices),
+    );
     this.ua = (o.userAgentFactory ?? createJsSipUserAgent)({
       server: o.server,
       uri: o.uri,
@@ -162,7 +164,8 @@ export class Phone extends TypedEmitter<PhoneEvents> {
     const done = this.waitFor('register', (resolve, reject) => [
       this.on('registrationStateChanged', (s) => {
         if (s === RegistrationState.Registered) resolve();
-        else if (s === RegistrationState.Failed) reject(this.lastRegistrationError ?? HandsetError.registrationFailed('failed'));
+        else if (s === RegistrationState.Failed)
+          reject(this.lastRegistrationError ?? HandsetError.registrationFailed('failed'));
       }),
     ]);
     this.setRegistration(RegistrationState.Registering);
@@ -215,7 +218,8 @@ export class Phone extends TypedEmitter<PhoneEvents> {
 
   /** Makes `call` the one in conversation: every other active call goes on hold, `call` resumes. */
   swap(call: Call): void {
-    if (!this.callMap.has(call.id) || call.state !== CallState.Active) throw HandsetError.invalidState('swap to', call.state);
+    if (!this.callMap.has(call.id) || call.state !== CallState.Active)
+      throw HandsetError.invalidState('swap to', call.state);
     for (const other of this.calls)
       if (other !== call && other.state === CallState.Active && !other.holdState.local) other.hold();
     if (call.holdState.local) call.unhold();
@@ -254,7 +258,9 @@ export class Phone extends TypedEmitter<PhoneEvents> {
     });
     ua.on('unregistered', () => {
       // JsSIP also reports the loss of the socket as 'unregistered': wanted means "coming back".
-      this.setRegistration(this.wantRegistered && !this.closed ? RegistrationState.Registering : RegistrationState.Unregistered);
+      this.setRegistration(
+        this.wantRegistered && !this.closed ? RegistrationState.Registering : RegistrationState.Unregistered,
+      );
     });
     ua.on('registrationFailed', (e) => {
       this.lastRegistrationError = HandsetError.registrationFailed(e.cause, e.statusCode);
@@ -461,7 +467,10 @@ export class Phone extends TypedEmitter<PhoneEvents> {
         for (const off of offs) off();
         fn();
       };
-      const timer = this.clock.setTimeout(() => settle(() => reject(HandsetError.timeout(what, this.timeoutMs))), this.timeoutMs);
+      const timer = this.clock.setTimeout(
+        () => settle(() => reject(HandsetError.timeout(what, this.timeoutMs))),
+        this.timeoutMs,
+      );
       offs = [
         ...subscribe(
           () => settle(resolve),

@@ -12,7 +12,12 @@ describe('ExponentialBackoffPolicy', () => {
 
   it('spreads each delay by at most the jitter fraction and never exceeds the ceiling', () => {
     const low = new ExponentialBackoffPolicy({ initialDelayMs: 1000, maxDelayMs: 8000, jitter: 0.25, random: () => 0 });
-    const high = new ExponentialBackoffPolicy({ initialDelayMs: 1000, maxDelayMs: 8000, jitter: 0.25, random: () => 0.999999 });
+    const high = new ExponentialBackoffPolicy({
+      initialDelayMs: 1000,
+      maxDelayMs: 8000,
+      jitter: 0.25,
+      random: () => 0.999999,
+    });
     expect(delays(low, 5)).toEqual([750, 1500, 3000, 6000, 6000]);
     expect(delays(high, 5)).toEqual([1250, 2500, 5000, 8000, 8000]);
   });

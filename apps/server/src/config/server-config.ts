@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { decodeKey } from './key-encoding.js';
+import type { IceConfig } from './turn-credentials.js';
 
 /** pino log levels accepted by HANDSET_LOG_LEVEL. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -90,6 +91,8 @@ export interface ServerConfig {
   auth: AuthConfig;
   transport: TransportConfig;
   proxy: ProxyConfig;
+  /** STUN/TURN handed to browsers by GET /api/v1/webrtc/ice-servers. */
+  ice: IceConfig;
 }
 
 const port = z.coerce
@@ -193,6 +196,22 @@ const envSchema = z
     HANDSET_IDLE_TIMEOUT_S: positiveInt(86_400).default(120),
     HANDSET_RING_TIMEOUT_S: positiveInt(86_400).default(60),
     HANDSET_DIALOG_TIMEOUT_S: positiveInt(7 * 86_400).default(14_400),
+    HANDSET_TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    HANDSET_TURN_URLS: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((u) => u.trim())
+          .filter((u) => u !== ''),
+      )
+      .pipe(
+        z.array(
+          z.string().regex(/^(stuns?|turns?):[^\s,]+$/i, 'must list stun:, turn: or turns: URLs, comma-separated'),
+        ),
+      )
+      .optional(),
+    HANDSET_TURN_TTL_S: positiveInt(7 * 86_400).default(86_400),
   })
   .superRefine((e, ctx) => {
     if (e.HANDSET_REG_MIN_EXPIRES > e.HANDSET_REG_MAX_EXPIRES) {
@@ -218,6 +237,13 @@ const envSchema = z
         code: 'custom',
         path: [missing],
         message: 'must be set together with HANDSET_TLS_CERT and HANDSET_TLS_KEY',
+      });
+    }
+    if (e.HANDSET_TURN_URLS?.some((u) => /^turns?:/i.test(u)) && e.HANDSET_TURN_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HANDSET_TURN_SECRET'],
+        message: 'must be set when HANDSET_TURN_URLS lists turn: or turns: URLs (coturn static-auth-secret)',
       });
     }
     if (e.HANDSET_TLS === 'self-signed' && e.HANDSET_TLS_CERT !== undefined) {
@@ -252,7 +278,9 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       const name = String(i.path[0] ?? 'environment');
       const got = input[name];
       const shown =
-        got === undefined || name === 'HANDSET_SECRET_KEY' || name === 'DATABASE_URL' ? '' : ` (got "${got}")`;
+        got === undefined || ['HANDSET_SECRET_KEY', 'HANDSET_TURN_SECRET', 'DATABASE_URL'].includes(name)
+          ? ''
+          : ` (got "${got}")`;
       return `${name} ${i.message}${shown}`;
     });
     throw new ConfigError('INVALID_ENV', `invalid configuration: ${lines.join('; ')}`);
@@ -306,5 +334,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       ringTimeoutS: e.HANDSET_RING_TIMEOUT_S,
       dialogTimeoutS: e.HANDSET_DIALOG_TIMEOUT_S,
     },
+    ice: { urls: e.HANDSET_TURN_URLS ?? [], turnSecret: e.HANDSET_TURN_SECRET, turnTtlS: e.HANDSET_TURN_TTL_S },
   };
 }

@@ -51,7 +51,10 @@ export type EmbedResponse = {
   readonly v: typeof EMBED_VERSION;
   readonly kind: 'response';
   readonly id: number;
-} & ({ readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: { reason: string; message: string } });
+} & (
+  | { readonly ok: true; readonly result: unknown }
+  | { readonly ok: false; readonly error: { reason: string; message: string } }
+);
 
 /** Iframe to parent: something happened. */
 export interface EmbedEventMessage {
@@ -97,7 +100,8 @@ function sizeOk(v: unknown): boolean {
   }
 }
 
-const isEnvelope = (v: unknown): v is Record<string, unknown> => isObject(v) && v.tag === EMBED_TAG && v.v === EMBED_VERSION;
+const isEnvelope = (v: unknown): v is Record<string, unknown> =>
+  isObject(v) && v.tag === EMBED_TAG && v.v === EMBED_VERSION;
 
 /** The request in `data`, or undefined when it is not a well-formed one. */
 export function parseRequest(data: unknown): EmbedRequest | undefined {
@@ -150,7 +154,9 @@ export function parseConfig(v: unknown): EmbedConfig | undefined {
     !(
       Array.isArray(iceServers) &&
       iceServers.every(
-        (s) => isObject(s) && (typeof s.urls === 'string' || (Array.isArray(s.urls) && s.urls.every((u) => typeof u === 'string'))),
+        (s) =>
+          isObject(s) &&
+          (typeof s.urls === 'string' || (Array.isArray(s.urls) && s.urls.every((u) => typeof u === 'string'))),
       )
     )
   )

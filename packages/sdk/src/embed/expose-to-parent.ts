@@ -39,7 +39,8 @@ const snapshot = (c: Call): CallSnapshot => ({
 });
 
 const str = (v: unknown, what: string, max = 256): string => {
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw HandsetError.invalidArgument(`${what} must be a string`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max)
+    throw HandsetError.invalidArgument(`${what} must be a string`);
   return v;
 };
 
@@ -76,7 +77,14 @@ export function exposeToParent(source: PhoneSource, o: ExposeOptions): () => voi
         event('call', snapshot(c));
       }),
       p.on('incoming', (c) => event('incoming', snapshot(c))),
-      p.on('callEnded', (_c, record) => event('cdr', { ...record, remoteDisplayName: record.remoteDisplayName ?? null, answeredAt: record.answeredAt ?? null, end: { ...record.end, statusCode: record.end.statusCode ?? null } })),
+      p.on('callEnded', (_c, record) =>
+        event('cdr', {
+          ...record,
+          remoteDisplayName: record.remoteDisplayName ?? null,
+          answeredAt: record.answeredAt ?? null,
+          end: { ...record.end, statusCode: record.end.statusCode ?? null },
+        }),
+      ),
     ];
     return () => offs.forEach((off) => off());
   };
@@ -98,7 +106,8 @@ export function exposeToParent(source: PhoneSource, o: ExposeOptions): () => voi
     connection: phone?.connectionState ?? 'disconnected',
     calls: phone?.calls.map(snapshot) ?? [],
   });
-  const opts = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
+  const opts = (v: unknown): Record<string, unknown> =>
+    typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
 
   async function run(r: EmbedRequest): Promise<unknown> {
     const [a, b] = r.params;

@@ -31,7 +31,11 @@ export interface MountOptions {
   attributes?: Record<string, string>;
 }
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: HandsetError) => void; timer: ReturnType<typeof setTimeout> };
+type Pending = {
+  resolve: (v: unknown) => void;
+  reject: (e: HandsetError) => void;
+  timer: ReturnType<typeof setTimeout>;
+};
 
 /** Which call a method applies to (default the newest). */
 export interface CallRef {

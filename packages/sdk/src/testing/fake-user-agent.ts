@@ -118,7 +118,14 @@ export class FakeUserAgent extends TypedEmitter<UserAgentPortEvents> implements 
   /** An INVITE arrives. */
   incoming(from = 'sip:1002@example.test', offersVideo = false): FakeSession {
     const session = new FakeSession();
-    const n: NewSession = { session, originator: 'remote', callId: `in-${Math.random()}`, remoteUri: from, remoteDisplayName: 'Bob', offersVideo };
+    const n: NewSession = {
+      session,
+      originator: 'remote',
+      callId: `in-${Math.random()}`,
+      remoteUri: from,
+      remoteDisplayName: 'Bob',
+      offersVideo,
+    };
     this.fire('newSession', n);
     return session;
   }
