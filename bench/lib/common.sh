@@ -41,7 +41,7 @@ free_port() {
 set_handset_env() {
   HANDSET_ENV=(HANDSET_DATA_DIR="$BENCH_WORK/handset-data" HANDSET_BIND=127.0.0.1 HANDSET_PUBLIC_HOST=127.0.0.1
     HANDSET_SIP_PORT="$HANDSET_SIP_PORT" HANDSET_HTTP_PORT="$HANDSET_HTTP_PORT"
-    HANDSET_LOG_LEVEL="${HANDSET_LOG_LEVEL:-warn}"
+    HANDSET_LOG_LEVEL="${HANDSET_LOG_LEVEL:-warn}" HANDSET_SIP_TRACE="${HANDSET_SIP_TRACE:-0}"
     HANDSET_MAX_CONNECTIONS_PER_IP="${HANDSET_MAX_CONNECTIONS_PER_IP:-100000}")
 }
 
@@ -52,7 +52,7 @@ start_handset() {
   HANDSET_HTTP_PORT="${HANDSET_HTTP_PORT:-$(free_port)}"
   mkdir -p "$BENCH_WORK/handset-data"
   set_handset_env
-  env "${HANDSET_ENV[@]}" node "$HANDSET_CLI" start >"$BENCH_WORK/handset.log" 2>&1 &
+  env "${HANDSET_ENV[@]}" node ${HANDSET_NODE_FLAGS:-} "$HANDSET_CLI" start >"$BENCH_WORK/handset.log" 2>&1 &
   HANDSET_PID=$!
   local deadline=$((SECONDS + 60))
   until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$HANDSET_HTTP_PORT/healthz" 2>/dev/null; do

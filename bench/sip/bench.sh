@@ -17,6 +17,8 @@
 #   SHARED_DIR                       the shared/ checkout                         (<repo>/../shared)
 #   KAMAILIO_TARGET                  anchor address                               (127.0.0.1:5070)
 #   BENCH_KEEP=1                     keep the temp dir (Handset log, data)
+# Besides the rates it prints the server CPU (user+system, all threads and child processes) per successful
+# scenario, a figure that moves much less than the rates when other work shares the cores.
 # Before each call run the callee 9999 is unregistered at that target (Contact: *, unregister-all.xml):
 # the register phase, earlier runs and other users of the shared anchor leave 9999 bound at SIPp ports
 # that are closed by now, and both servers fork an INVITE to every binding, so stale ones would turn the
@@ -53,6 +55,28 @@ run_one() {
   FAILED="$(sed -n 's/.* failed=\([0-9?]*\).*/\1/p' <<<"$line")"; FAILED="${FAILED:-?}"
 }
 
+# cpu_ticks PID...: user+system CPU ticks (1/CLK_TCK s) of the processes (all their threads) and their children.
+cpu_ticks() {
+  local total=0 pid t
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p" 2>/dev/null; done); do
+    t="$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null)" || continue
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+CLK_TCK="$(getconf CLK_TCK)"
+# server_pids TARGET: the processes serving TARGET (handset | kamailio).
+server_pids() { if [ "$1" = kamailio ]; then cat "$KAMAILIO_PIDFILE" 2>/dev/null; else echo "$HANDSET_PID"; fi; }
+# run_measured MODE TARGET-NAME ADDRESS COUNT CONC: run_one plus CPU_US, the server CPU per successful scenario.
+run_measured() {
+  local before after
+  before="$(cpu_ticks $(server_pids "$2"))"
+  run_one "$1" "$3" "$4" "$5"
+  after="$(cpu_ticks $(server_pids "$2"))"
+  CPU_US="$(python3 -c "print(round(($after - $before) * 1e6 / $CLK_TCK / max($OK, 1)))")"
+  echo "  server CPU per scenario: ${CPU_US} us ($2)"
+}
+
 # median of integers (the lower middle for an even count), empty for none.
 median() { if [ $# -gt 0 ]; then printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; fi; }
 
@@ -73,7 +97,7 @@ for phase in $BENCH_PHASES; do
     call) count=$CALL_COUNT; conc=$CALL_CONC; what="call+auth";;
     *) die "unknown phase $phase";;
   esac
-  k_rates=(); h_rates=(); k_failed=0; h_failed=0
+  k_rates=(); h_rates=(); k_cpu=(); h_cpu=(); k_failed=0; h_failed=0
   for ((rep = 1; rep <= BENCH_REPEAT; rep++)); do
     # Alternate who goes first so neither side always gets the warmer (or the noisier) slot.
     if ((rep % 2)); then order="kamailio handset"; else order="handset kamailio"; fi
@@ -81,10 +105,10 @@ for phase in $BENCH_PHASES; do
       want "$target" || continue
       if [ "$target" = kamailio ]; then
         [ "$phase" = call ] && clear_callee "$KAMAILIO_TARGET"
-        run_one "$phase" "$KAMAILIO_TARGET" "$count" "$conc"; k_rates+=("$RATE"); k_failed=$((k_failed + ${FAILED//\?/1}))
+        run_measured "$phase" kamailio "$KAMAILIO_TARGET" "$count" "$conc"; k_rates+=("$RATE"); k_cpu+=("$CPU_US"); k_failed=$((k_failed + ${FAILED//\?/1}))
       else
         [ "$phase" = call ] && clear_callee "127.0.0.1:$HANDSET_SIP_PORT"
-        run_one "$phase" "127.0.0.1:$HANDSET_SIP_PORT" "$count" "$conc"; h_rates+=("$RATE"); h_failed=$((h_failed + ${FAILED//\?/1}))
+        run_measured "$phase" handset "127.0.0.1:$HANDSET_SIP_PORT" "$count" "$conc"; h_rates+=("$RATE"); h_cpu+=("$CPU_US"); h_failed=$((h_failed + ${FAILED//\?/1}))
       fi
     done
   done
@@ -96,6 +120,8 @@ for phase in $BENCH_PHASES; do
   [ "$phase" = call ] && want handset && [ "$h_failed" != 0 ] && log "WARNING: Handset failed $h_failed calls (target: 0)"
   r="$(ratio "$h_rate" "$k_rate")"
   [ "$BENCH_TARGETS" = both ] && echo "ratio $phase Handset/Kamailio: $r (medians: $h_rate / $k_rate)"
+  k_us="$(median "${k_cpu[@]}")"; h_us="$(median "${h_cpu[@]}")"
+  [ "$BENCH_TARGETS" = both ] && echo "server CPU per $phase scenario: Handset ${h_us} us, Kamailio ${k_us} us (Kamailio/Handset $(ratio "$k_us" "$h_us"))"
   rows+=("| $date_utc | $commit | \`npm run bench:sip\` $what ${count}/${conc} $transport_name | $h_cell | $k_cell | $r |")
 done
 

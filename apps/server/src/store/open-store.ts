@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config/server-config.js';
 import { runMigrations } from './migration-runner.js';
 import { acquirePgliteLock, type PgliteLock } from './pglite-lock.js';
+import { PgliteWorkerClient } from './pglite-worker-client.js';
 import * as schema from './schema.js';
 import { StoreError } from './store-error.js';
 import type { Database, Store } from './store.js';
@@ -28,11 +29,11 @@ export async function openStore(config: { database: DatabaseConfig }, opts: Open
 
 async function openPglite(dir: string | undefined, opts: OpenStoreOptions): Promise<Store> {
   const lock: PgliteLock | undefined = dir === undefined ? undefined : await acquirePgliteLock(dir);
-  let client: PGlite | undefined;
+  let client: PgliteWorkerClient | undefined;
   try {
-    client = dir === undefined ? new PGlite() : new PGlite(dir);
-    await client.waitReady;
-    const db = drizzlePglite({ client, schema }) as unknown as Database;
+    client = await PgliteWorkerClient.open(dir);
+    // The worker client speaks the part of PGlite's interface the driver uses (query, transaction).
+    const db = drizzlePglite({ client: client as unknown as PGlite, schema }) as unknown as Database;
     await runMigrations(db, { logger: opts.logger });
     const owned = client;
     return makeStore(db, 'pglite', async () => {
