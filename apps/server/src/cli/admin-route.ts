@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { DIRECTORY_ERROR_STATUS } from '../api/api-errors.js';
 import { DirectoryError, type DirectoryErrorCode } from '../directory/directory-error.js';
 import type { DirectoryService } from '../directory/directory-service.js';
 import type { CdrRepository } from '../proxy/cdr-repository.js';
@@ -20,21 +21,8 @@ export interface AdminRouteOptions {
   bodyLimit?: number;
 }
 
-const STATUS: Record<DirectoryErrorCode, number> = {
-  INVALID_INPUT: 400,
-  CSV_LINE: 422,
-  DOMAIN_NOT_FOUND: 404,
-  DUPLICATE_DOMAIN: 409,
-  DUPLICATE_EXTENSION: 409,
-  DUPLICATE_EMAIL: 409,
-  CREDENTIALS_UNREADABLE: 500,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  UNAUTHENTICATED: 401,
-  RATE_LIMITED: 429,
-  VALIDATION: 422,
-  CONFLICT: 409,
-};
+// The CLI reports a malformed command as 400 (the REST API says 422 for bad field values).
+const STATUS: Record<DirectoryErrorCode, number> = { ...DIRECTORY_ERROR_STATUS, INVALID_INPUT: 400 };
 
 /**
  * Adds `POST /internal/admin`, through which the CLI runs commands while the server holds the

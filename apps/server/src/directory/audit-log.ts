@@ -73,7 +73,13 @@ export class AuditLog {
     const where = and(...conditions);
     const db = this.store.db;
     const [rows, [total]] = await Promise.all([
-      db.select().from(auditLog).where(where).orderBy(desc(auditLog.at), desc(auditLog.id)).limit(b.limit).offset(b.offset),
+      db
+        .select()
+        .from(auditLog)
+        .where(where)
+        .orderBy(desc(auditLog.at), desc(auditLog.id))
+        .limit(b.limit)
+        .offset(b.offset),
       db.select({ n: count() }).from(auditLog).where(where),
     ]);
     return toPage(

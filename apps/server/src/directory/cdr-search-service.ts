@@ -9,7 +9,10 @@ import type { Principal } from './principal.js';
 import { isUuid } from './user-service.js';
 
 /** A CDR as the API shows it. */
-export type CdrRecord = Omit<typeof cdrs.$inferSelect, 'sipReason' | 'hangupBy' | 'callerDevice' | 'calleeDevice' | 'answeredAt'> & {
+export type CdrRecord = Omit<
+  typeof cdrs.$inferSelect,
+  'sipReason' | 'hangupBy' | 'callerDevice' | 'calleeDevice' | 'answeredAt'
+> & {
   sipReason: string | undefined;
   hangupBy: string | undefined;
   callerDevice: string | undefined;
@@ -67,9 +70,13 @@ export class CdrSearchService {
   async search(p: Principal, q: CdrQuery = {}): Promise<Page<CdrRecord>> {
     const b = pageBounds(q);
     const where = await this.#where(p, q);
-    const sortCol = { startedAt: cdrs.startedAt, durationS: cdrs.durationS, billableS: cdrs.billableS, caller: cdrs.caller, callee: cdrs.callee }[
-      q.sort ?? 'startedAt'
-    ];
+    const sortCol = {
+      startedAt: cdrs.startedAt,
+      durationS: cdrs.durationS,
+      billableS: cdrs.billableS,
+      caller: cdrs.caller,
+      callee: cdrs.callee,
+    }[q.sort ?? 'startedAt'];
     const dir = q.order === 'asc' ? asc : desc;
     const db = this.store.db;
     const [rows, [total]] = await Promise.all([
@@ -82,7 +89,12 @@ export class CdrSearchService {
   /** Matching CDRs as CSV (RFC 4180, at most {@link CSV_EXPORT_MAX} rows). */
   async exportCsv(p: Principal, q: Omit<CdrQuery, 'page' | 'pageSize'> = {}): Promise<string> {
     const where = await this.#where(p, q);
-    const rows = await this.store.db.select().from(cdrs).where(where).orderBy(desc(cdrs.startedAt), desc(cdrs.id)).limit(CSV_EXPORT_MAX);
+    const rows = await this.store.db
+      .select()
+      .from(cdrs)
+      .where(where)
+      .orderBy(desc(cdrs.startedAt), desc(cdrs.id))
+      .limit(CSV_EXPORT_MAX);
     const lines = [CSV_COLUMNS.join(',')];
     for (const r of rows.map(toRecord)) lines.push(CSV_COLUMNS.map((c) => csvCell(r[c])).join(','));
     return lines.join('\r\n') + '\r\n';
@@ -103,7 +115,10 @@ export class CdrSearchService {
       addresses.length === 0 ? sql`false` : or(inArray(cdrs.caller, addresses), inArray(cdrs.callee, addresses));
     if (!rights.isManager(p)) {
       // An agent: only calls it took part in.
-      const [me] = await this.store.db.select({ ext: users.ext }).from(users).where(eq(users.id, p.userId ?? '00000000-0000-0000-0000-000000000000'));
+      const [me] = await this.store.db
+        .select({ ext: users.ext })
+        .from(users)
+        .where(eq(users.id, p.userId ?? '00000000-0000-0000-0000-000000000000'));
       conditions.push(parties(me ? [`${me.ext}@${domainName}`] : []));
     }
     if (q.user !== undefined) {
@@ -137,13 +152,15 @@ export class CdrSearchService {
     if (q.disposition !== undefined) conditions.push(eq(cdrs.disposition, q.disposition));
     if (q.from !== undefined) conditions.push(gte(cdrs.startedAt, q.from));
     if (q.to !== undefined) conditions.push(lt(cdrs.startedAt, q.to));
-    conditions.push(keywordFilter(q.keyword, [cdrs.caller, cdrs.callee, cdrs.callId, cdrs.disposition, cdrs.sipReason]));
+    conditions.push(
+      keywordFilter(q.keyword, [cdrs.caller, cdrs.callee, cdrs.callId, cdrs.disposition, cdrs.sipReason]),
+    );
     return and(...conditions);
   }
 }
 
 /** One CSV cell; cells that a spreadsheet would run as a formula are prefixed with a quote. */
-function csvCell(v: unknown): string {
+function csvCell(v: string | number | Date | undefined | null): string {
   if (v === undefined || v === null) return '';
   let s = v instanceof Date ? v.toISOString() : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;

@@ -59,7 +59,11 @@ export class ContactService {
     const domainId = rights.scopeDomain(p, q.domainId);
     const mine = p.userId === undefined ? sql`false` : eq(contacts.ownerUserId, p.userId);
     const visibility =
-      q.scope === 'domain' ? isNull(contacts.ownerUserId) : q.scope === 'private' ? mine : or(isNull(contacts.ownerUserId), mine);
+      q.scope === 'domain'
+        ? isNull(contacts.ownerUserId)
+        : q.scope === 'private'
+          ? mine
+          : or(isNull(contacts.ownerUserId), mine);
     const sortCol = { name: contacts.name, company: contacts.company, createdAt: contacts.createdAt }[q.sort ?? 'name'];
     const where = and(
       domainId === undefined ? undefined : eq(contacts.domainId, domainId),

@@ -261,7 +261,12 @@ export class DirectoryService {
     let unreadable = 0;
     for (const r of rows) {
       try {
-        credentials.push({ domain: r.domain, ext: r.ext, password: this.secrets.open(r.enc), displayName: r.name ?? undefined });
+        credentials.push({
+          domain: r.domain,
+          ext: r.ext,
+          password: this.secrets.open(r.enc),
+          displayName: r.name ?? undefined,
+        });
       } catch {
         unreadable++;
       }

@@ -38,7 +38,11 @@ export interface DirectoryServicesOptions {
 }
 
 /** Wires the directory services (the composition root, the CLI and tests call this). */
-export function createDirectoryServices(store: Store, secrets: SecretBox, o: DirectoryServicesOptions = {}): DirectoryServices {
+export function createDirectoryServices(
+  store: Store,
+  secrets: SecretBox,
+  o: DirectoryServicesOptions = {},
+): DirectoryServices {
   const events = o.events ?? new DirectoryEvents();
   const audit = new AuditLog(store);
   const settingsRegistry = o.settingsRegistry ?? new SettingsRegistry();

@@ -39,7 +39,8 @@ export class DomainService {
   /** Domains the principal may see (its own, or all for a superadmin). */
   async list(p: Principal, q: PageRequest = {}): Promise<Page<DomainRecord>> {
     const b = pageBounds(q);
-    const own = p.role === 'superadmin' ? undefined : eq(domains.id, p.domainId ?? '00000000-0000-0000-0000-000000000000');
+    const own =
+      p.role === 'superadmin' ? undefined : eq(domains.id, p.domainId ?? '00000000-0000-0000-0000-000000000000');
     const cond = and(own, keywordFilter(q.keyword, [domains.domain, domains.name]));
     const db = this.store.db;
     const [rows, [total]] = await Promise.all([
@@ -77,7 +78,8 @@ export class DomainService {
       throw DirectoryError.notFound('domain');
     }
     const [row] = await this.store.db.select({ id: domains.id }).from(domains).where(eq(domains.domain, normalized));
-    if (!row || !rights.inDomain(p, row.id)) throw new DirectoryError('DOMAIN_NOT_FOUND', `unknown domain ${normalized}`);
+    if (!row || !rights.inDomain(p, row.id))
+      throw new DirectoryError('DOMAIN_NOT_FOUND', `unknown domain ${normalized}`);
     return row.id;
   }
 
@@ -96,11 +98,18 @@ export class DomainService {
         .insert(domains)
         .values({ domain, name: v.name || null, active: v.active })
         .returning();
-      await this.audit.record(p, { action: 'create', resource: 'domain', resourceId: row!.id, domainId: row!.id, detail: { domain } });
+      await this.audit.record(p, {
+        action: 'create',
+        resource: 'domain',
+        resourceId: row!.id,
+        domainId: row!.id,
+        detail: { domain },
+      });
       this.events.changed({ type: 'domain.created', domainId: row!.id, domain, id: row!.id });
       return toRecord(row!, 0);
     } catch (err) {
-      if (uniqueViolation(err)) throw new DirectoryError('DUPLICATE_DOMAIN', `domain ${domain} already exists`, { cause: err });
+      if (uniqueViolation(err))
+        throw new DirectoryError('DUPLICATE_DOMAIN', `domain ${domain} already exists`, { cause: err });
       throw err;
     }
   }
@@ -116,7 +125,13 @@ export class DomainService {
     if (v.active !== undefined) set.active = v.active;
     if (Object.keys(set).length > 0) {
       await this.store.db.update(domains).set(set).where(eq(domains.id, id));
-      await this.audit.record(p, { action: 'update', resource: 'domain', resourceId: id, domainId: id, detail: { fields: Object.keys(set) } });
+      await this.audit.record(p, {
+        action: 'update',
+        resource: 'domain',
+        resourceId: id,
+        domainId: id,
+        detail: { fields: Object.keys(set) },
+      });
       this.events.changed({ type: 'domain.updated', domainId: id, domain: current.domain, id });
     }
     return this.get(p, id);
@@ -127,7 +142,13 @@ export class DomainService {
     const current = await this.#loadVisible(p, id);
     rights.requireSuperadmin(p);
     await this.store.db.delete(domains).where(eq(domains.id, id));
-    await this.audit.record(p, { action: 'delete', resource: 'domain', resourceId: id, domainId: id, detail: { domain: current.domain } });
+    await this.audit.record(p, {
+      action: 'delete',
+      resource: 'domain',
+      resourceId: id,
+      domainId: id,
+      detail: { domain: current.domain },
+    });
     this.events.changed({ type: 'domain.deleted', domainId: id, domain: current.domain, id });
   }
 

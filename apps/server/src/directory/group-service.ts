@@ -118,7 +118,13 @@ export class GroupService {
         .returning();
       return r!;
     });
-    await this.audit.record(p, { action: 'create', resource: 'group', resourceId: row.id, domainId, detail: { ext: row.ext } });
+    await this.audit.record(p, {
+      action: 'create',
+      resource: 'group',
+      resourceId: row.id,
+      domainId,
+      detail: { ext: row.ext },
+    });
     this.events.changed({ type: 'group.created', domainId, domain: dom.domain, id: row.id });
     return toRecord(row, dom.domain, []);
   }
@@ -194,7 +200,13 @@ export class GroupService {
       for (const [i, uid] of unique.entries())
         await tx.update(users).set({ groupId: id, groupPosition: i }).where(eq(users.id, uid));
     });
-    await this.audit.record(p, { action: 'set-members', resource: 'group', resourceId: id, domainId, detail: { members: unique } });
+    await this.audit.record(p, {
+      action: 'set-members',
+      resource: 'group',
+      resourceId: id,
+      domainId,
+      detail: { members: unique },
+    });
     this.events.changed({ type: 'group.updated', domainId, domain: current.domain, id });
     return this.get(p, id);
   }
@@ -248,7 +260,10 @@ export class GroupService {
     return { row: r.g, domain: r.domain };
   }
 
-  async #write<T>(ext: string, fn: (tx: Parameters<Parameters<Store['db']['transaction']>[0]>[0]) => Promise<T>): Promise<T> {
+  async #write<T>(
+    ext: string,
+    fn: (tx: Parameters<Parameters<Store['db']['transaction']>[0]>[0]) => Promise<T>,
+  ): Promise<T> {
     try {
       return await this.store.db.transaction(fn);
     } catch (err) {

@@ -54,8 +54,18 @@ export class SessionService {
     this.#ttl = opts.sessionTtlMs ?? 12 * 3600_000;
     const windowMs = opts.lockWindowMs ?? 15 * 60_000;
     const blockMs = opts.lockMs ?? 15 * 60_000;
-    this.#byAccount = new AuthFailureLimiter({ maxFailures: opts.maxFailuresPerAccount ?? 5, windowMs, blockMs, clock: this.#clock });
-    this.#byAddress = new AuthFailureLimiter({ maxFailures: opts.maxFailuresPerAddress ?? 20, windowMs, blockMs, clock: this.#clock });
+    this.#byAccount = new AuthFailureLimiter({
+      maxFailures: opts.maxFailuresPerAccount ?? 5,
+      windowMs,
+      blockMs,
+      clock: this.#clock,
+    });
+    this.#byAddress = new AuthFailureLimiter({
+      maxFailures: opts.maxFailuresPerAddress ?? 20,
+      windowMs,
+      blockMs,
+      clock: this.#clock,
+    });
   }
 
   /**
@@ -67,7 +77,9 @@ export class SessionService {
     if (this.#byAddress.isBlocked(address) || this.#byAccount.isBlocked(v.email))
       throw new DirectoryError('RATE_LIMITED', 'too many failed sign-ins; try again later');
     const account = await this.#account(v.email);
-    const ok = account?.hash ? await loginPassword.verify(v.password, account.hash) : (await loginPassword.dummyVerify(v.password), false);
+    const ok = account?.hash
+      ? await loginPassword.verify(v.password, account.hash)
+      : (await loginPassword.dummyVerify(v.password), false);
     if (!ok || !account || !account.active) {
       this.#byAccount.recordFailure(v.email);
       this.#byAddress.recordFailure(address);
@@ -78,14 +90,17 @@ export class SessionService {
     const secret = secretToken.create('session');
     const expiresAt = new Date(this.#clock() + this.#ttl);
     await this.store.db.insert(sessions).values({
-      ...(account.principal.role === 'superadmin' ? { superadminId: account.principal.userId! } : { userId: account.principal.userId! }),
+      ...(account.principal.role === 'superadmin'
+        ? { superadminId: account.principal.userId! }
+        : { userId: account.principal.userId! }),
       tokenHash: secret.hash,
       expiresAt,
     });
     const principal = { ...account.principal, via: 'session' as const };
     await this.audit.record(principal, { action: 'login', resource: 'session', domainId: principal.domainId });
     // Expired sessions are swept now and then rather than by a timer.
-    if (Math.random() < 0.05) await this.store.db.delete(sessions).where(lt(sessions.expiresAt, new Date(this.#clock())));
+    if (Math.random() < 0.05)
+      await this.store.db.delete(sessions).where(lt(sessions.expiresAt, new Date(this.#clock())));
     return { token: secret.token, expiresAt, principal };
   }
 
@@ -126,10 +141,16 @@ export class SessionService {
         .insert(superadmins)
         .values({ email: v.email, name: v.name || null, loginPasswordHash: await loginPassword.hash(v.password) })
         .returning();
-      await this.audit.record(p, { action: 'create', resource: 'superadmin', resourceId: row!.id, detail: { email: v.email } });
+      await this.audit.record(p, {
+        action: 'create',
+        resource: 'superadmin',
+        resourceId: row!.id,
+        detail: { email: v.email },
+      });
       return { id: row!.id, email: row!.email };
     } catch (err) {
-      if (uniqueViolation(err)) throw new DirectoryError('DUPLICATE_EMAIL', `email ${v.email} is already a superadmin`, { cause: err });
+      if (uniqueViolation(err))
+        throw new DirectoryError('DUPLICATE_EMAIL', `email ${v.email} is already a superadmin`, { cause: err });
       throw err;
     }
   }
@@ -143,7 +164,11 @@ export class SessionService {
       .innerJoin(domains, eq(domains.id, users.domainId))
       .where(eq(users.email, email));
     if (!u) return undefined;
-    return { hash: u.u.loginPasswordHash, active: u.u.active && u.domainActive, principal: userPrincipal(u.u, u.domain, 'session') };
+    return {
+      hash: u.u.loginPasswordHash,
+      active: u.u.active && u.domainActive,
+      principal: userPrincipal(u.u, u.domain, 'session'),
+    };
   }
 }
 

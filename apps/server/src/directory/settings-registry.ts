@@ -29,7 +29,7 @@ export class SettingsRegistry {
     if (this.#defs.has(key)) throw new Error(`setting ${key} is already defined`);
     const ok = def.schema.safeParse(def.default);
     if (!ok.success) throw new Error(`default of setting ${key} does not pass its own schema`);
-    this.#defs.set(key, def as SettingDefinition);
+    this.#defs.set(key, def);
     return this;
   }
 

@@ -58,7 +58,8 @@ export class SettingsService {
     let stored: unknown = null;
     if (value !== null) {
       const parsed = def.schema.safeParse(value);
-      if (!parsed.success) throw DirectoryError.validation({ [key]: parsed.error.issues[0]?.message ?? 'invalid value' });
+      if (!parsed.success)
+        throw DirectoryError.validation({ [key]: parsed.error.issues[0]?.message ?? 'invalid value' });
       stored = parsed.data;
     }
     const json = JSON.stringify(stored);
@@ -73,7 +74,9 @@ export class SettingsService {
     } else {
       // One atomic statement, so concurrent changes of two keys cannot lose one another.
       const next =
-        stored === null ? sql`${domains.settings} - ${key}::text` : sql`${domains.settings} || jsonb_build_object(${key}::text, ${json}::jsonb)`;
+        stored === null
+          ? sql`${domains.settings} - ${key}::text`
+          : sql`${domains.settings} || jsonb_build_object(${key}::text, ${json}::jsonb)`;
       const updated = await this.store.db
         .update(domains)
         .set({ settings: next })
@@ -111,13 +114,29 @@ export class SettingsService {
         if (v === undefined) continue;
         const parsed = def.schema.safeParse(v);
         if (parsed.success)
-          return { key, value: parsed.data, default: def.default, source, scope: def.scope, description: def.description };
+          return {
+            key,
+            value: parsed.data,
+            default: def.default,
+            source,
+            scope: def.scope,
+            description: def.description,
+          };
       }
-      return { key, value: def.default, default: def.default, source: 'default', scope: def.scope, description: def.description };
+      return {
+        key,
+        value: def.default,
+        default: def.default,
+        source: 'default',
+        scope: def.scope,
+        description: def.description,
+      };
     });
   }
 
-  async #overrides(domainId: string | undefined): Promise<{ server: Record<string, unknown>; domain: Record<string, unknown> }> {
+  async #overrides(
+    domainId: string | undefined,
+  ): Promise<{ server: Record<string, unknown>; domain: Record<string, unknown> }> {
     const db = this.store.db;
     const serverRows = await db
       .select()

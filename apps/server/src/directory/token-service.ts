@@ -84,7 +84,10 @@ export class TokenService {
   }
 
   /** Tokens the principal may see: of its domain (owner) or all (superadmin), newest first. */
-  async list(p: Principal, q: PageRequest & { domainId?: string | undefined; includeRevoked?: boolean } = {}): Promise<Page<TokenRecord>> {
+  async list(
+    p: Principal,
+    q: PageRequest & { domainId?: string | undefined; includeRevoked?: boolean } = {},
+  ): Promise<Page<TokenRecord>> {
     if (p.role !== 'superadmin') rights.requireOwner(p, p.domainId ?? '');
     const domainId = rights.scopeDomain(p, q.domainId);
     const b = pageBounds(q);
@@ -124,8 +127,16 @@ export class TokenService {
     if (row.domainId === null) rights.requireSuperadmin(p);
     else if (!rights.inDomain(p, row.domainId)) throw DirectoryError.notFound('token');
     else rights.requireOwner(p, row.domainId);
-    await this.store.db.update(apiTokens).set({ revokedAt: new Date(this.clock()) }).where(eq(apiTokens.id, id));
-    await this.audit.record(p, { action: 'revoke', resource: 'token', resourceId: id, domainId: row.domainId ?? undefined });
+    await this.store.db
+      .update(apiTokens)
+      .set({ revokedAt: new Date(this.clock()) })
+      .where(eq(apiTokens.id, id));
+    await this.audit.record(p, {
+      action: 'revoke',
+      resource: 'token',
+      resourceId: id,
+      domainId: row.domainId ?? undefined,
+    });
   }
 
   /** The principal a presented API token stands for, or undefined (unknown, revoked, owner inactive). */
@@ -159,7 +170,15 @@ export class TokenService {
     }
     if (row.sa) {
       if (!row.sa.active) return undefined;
-      return { userId: row.sa.id, email: row.sa.email, role: 'superadmin', domainId: undefined, domain: undefined, via: 'token', tokenId: row.t.id };
+      return {
+        userId: row.sa.id,
+        email: row.sa.email,
+        role: 'superadmin',
+        domainId: undefined,
+        domain: undefined,
+        via: 'token',
+        tokenId: row.t.id,
+      };
     }
     if (!row.user || !row.user.active || !row.domainActive) return undefined;
     return {
@@ -177,14 +196,24 @@ export class TokenService {
     id: string,
   ): Promise<{ kind: 'user' | 'superadmin'; domainId: string | undefined; email: string | undefined } | undefined> {
     if (!isUuid(id)) return undefined;
-    const [u] = await this.store.db.select({ domainId: users.domainId, email: users.email }).from(users).where(eq(users.id, id));
+    const [u] = await this.store.db
+      .select({ domainId: users.domainId, email: users.email })
+      .from(users)
+      .where(eq(users.id, id));
     if (u) return { kind: 'user', domainId: u.domainId, email: u.email ?? undefined };
-    const [s] = await this.store.db.select({ email: superadmins.email }).from(superadmins).where(eq(superadmins.id, id));
+    const [s] = await this.store.db
+      .select({ email: superadmins.email })
+      .from(superadmins)
+      .where(eq(superadmins.id, id));
     return s ? { kind: 'superadmin', domainId: undefined, email: s.email } : undefined;
   }
 }
 
-function toRecord(r: typeof apiTokens.$inferSelect, email: string | undefined, domainId: string | undefined): TokenRecord {
+function toRecord(
+  r: typeof apiTokens.$inferSelect,
+  email: string | undefined,
+  domainId: string | undefined,
+): TokenRecord {
   return {
     id: r.id,
     name: r.name,

@@ -79,9 +79,13 @@ export class UserService {
   async list(p: Principal, q: UserQuery = {}): Promise<Page<UserRecord>> {
     const b = pageBounds(q);
     const domainId = rights.scopeDomain(p, q.domainId);
-    const sortCol = { ext: users.ext, name: users.name, email: users.email, role: users.role, createdAt: users.createdAt }[
-      q.sort ?? 'ext'
-    ];
+    const sortCol = {
+      ext: users.ext,
+      name: users.name,
+      email: users.email,
+      role: users.role,
+      createdAt: users.createdAt,
+    }[q.sort ?? 'ext'];
     const where = and(
       domainId === undefined ? undefined : eq(users.domainId, domainId),
       rights.isManager(p) ? undefined : eq(users.id, p.userId ?? '00000000-0000-0000-0000-000000000000'),
@@ -191,7 +195,13 @@ export class UserService {
       if (!r) throw DirectoryError.notFound('user');
       return r;
     }, v);
-    await this.audit.record(p, { action: 'update', resource: 'user', resourceId: id, domainId, detail: { fields: changed } });
+    await this.audit.record(p, {
+      action: 'update',
+      resource: 'user',
+      resourceId: id,
+      domainId,
+      detail: { fields: changed },
+    });
     this.events.changed({ type: 'user.updated', domainId, domain: current.domain, id });
     return toRecord(row, current.domain);
   }
@@ -235,7 +245,12 @@ export class UserService {
       .update(users)
       .set({ loginPasswordHash: await loginPassword.hash(password) })
       .where(eq(users.id, id));
-    await this.audit.record(p, { action: 'reset-password', resource: 'user', resourceId: id, domainId: current.row.domainId });
+    await this.audit.record(p, {
+      action: 'reset-password',
+      resource: 'user',
+      resourceId: id,
+      domainId: current.row.domainId,
+    });
     return { mailedTo: to };
   }
 
@@ -276,7 +291,8 @@ export class UserService {
 
   #requireMayManage(p: Principal, target: Row): void {
     rights.requireManager(p, target.domainId);
-    if (p.role === 'admin' && target.role === 'owner') throw DirectoryError.forbidden('an admin cannot change an owner');
+    if (p.role === 'admin' && target.role === 'owner')
+      throw DirectoryError.forbidden('an admin cannot change an owner');
   }
 
   async #requireGroup(domainId: string, groupId: string): Promise<void> {
