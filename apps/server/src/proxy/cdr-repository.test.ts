@@ -72,5 +72,34 @@ describe.each(testBackends(pgdb))('CdrRepository on %s', (_name, database) => {
       );
       expect(await repo.list({ domain: 'nobody.example', limit: 10 })).toEqual([]);
     });
+
+    it('writes many calls ending at once in batches, every one of them', async () => {
+      const batched = new CdrRepository(store, { maxBatch: 64, flushDelayMs: 10 });
+      const ids = Array.from({ length: 300 }, (_, i) => `burst-${i}`);
+      await Promise.all(ids.map((callId) => batched.insert(cdr({ callId, domain: 'burst.example' }))));
+      const got = await repo.list({ domain: 'burst.example', limit: 1000 });
+      expect(got.map((c) => c.callId).sort()).toEqual([...ids].sort());
+    });
+
+    it('loses only the row the database refuses, not the rest of its batch', async () => {
+      const batched = new CdrRepository(store, { maxBatch: 1000, flushDelayMs: 10 });
+      const results = await Promise.allSettled([
+        batched.insert(cdr({ callId: 'ok-1', domain: 'mixed.example' })),
+        // PostgreSQL text cannot hold NUL: this row fails (as a hostile From header could make it).
+        batched.insert(cdr({ callId: 'bad', domain: 'mixed.example', caller: 'evil\u0000@mixed.example' })),
+        batched.insert(cdr({ callId: 'ok-2', domain: 'mixed.example' })),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const got = await repo.list({ domain: 'mixed.example', limit: 10 });
+      expect(got.map((c) => c.callId).sort()).toEqual(['ok-1', 'ok-2']);
+    });
+
+    it('flush() writes what is queued before its timer is due', async () => {
+      const slow = new CdrRepository(store, { flushDelayMs: 60_000 });
+      const written = slow.insert(cdr({ callId: 'flushed', domain: 'flush.example' }));
+      await slow.flush();
+      await written;
+      expect((await repo.list({ domain: 'flush.example', limit: 10 })).map((c) => c.callId)).toEqual(['flushed']);
+    });
   });
 });
