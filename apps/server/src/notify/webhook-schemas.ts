@@ -26,13 +26,13 @@ const events = z
 
 const description = z.string().trim().max(200, 'must be at most 200 characters');
 
-/** Body of POST /api/v1/webhooks. `domain` is for a superadmin (others create in their own domain). */
+/** Body of POST /api/v1/webhooks. `domainId` is for a superadmin (others create in their own domain). */
 export const newWebhookSchema = z.strictObject({
   url,
   events: events.default(['*']),
   description: description.optional(),
   active: z.boolean().default(true),
-  domain: z.string().trim().min(1).max(253).optional(),
+  domainId: z.uuid('must be a domain id').optional(),
 });
 
 /** Body of PATCH /api/v1/webhooks/:id; `rotateSecret: true` issues a new signing secret. */

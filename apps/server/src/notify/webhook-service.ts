@@ -56,9 +56,9 @@ export interface WebhookDelivery {
   body: string;
 }
 
-/** Finds a domain's id by name for a superadmin's requests (the DomainService). */
+/** Finds a domain by id for a superadmin's requests (the DomainService); throws NOT_FOUND. */
 export interface DomainLookup {
-  idOf(p: Principal, domain: string): Promise<string>;
+  get(p: Principal, id: string): Promise<{ id: string; domain: string }>;
 }
 
 /** Schedules a callback; returns the function that cancels it. */
@@ -171,8 +171,8 @@ export class WebhookService {
   // ---- management (rights: the domain's owner, or a superadmin) ----
 
   /** Webhooks the principal may manage; a superadmin may narrow to one domain. */
-  async list(p: Principal, opts: { domain?: string | undefined } = {}): Promise<Webhook[]> {
-    const domainId = await this.scopeOf(p, opts.domain);
+  async list(p: Principal, opts: { domainId?: string | undefined } = {}): Promise<Webhook[]> {
+    const domainId = this.scopeOf(p, opts.domainId);
     const rows = await this.o.store.db
       .select()
       .from(webhooks)
@@ -189,7 +189,7 @@ export class WebhookService {
   /** Creates a webhook and returns it with its secret (shown this once). */
   async create(p: Principal, input: unknown): Promise<WebhookWithSecret> {
     const v = parseInput(newWebhookSchema, input);
-    const { domainId, domain } = await this.targetDomain(p, v.domain);
+    const { domainId, domain } = await this.targetDomain(p, v.domainId);
     const [n] = await this.o.store.db.select({ n: count() }).from(webhooks).where(eq(webhooks.domainId, domainId));
     if (Number(n?.n ?? 0) >= (this.o.maxWebhooksPerDomain ?? 20))
       throw new DirectoryError('CONFLICT', 'this domain has as many webhooks as it may have');
@@ -486,23 +486,27 @@ export class WebhookService {
   }
 
   /** The domain a listing covers: the owner's own, or (superadmin) the one asked for or all. */
-  private async scopeOf(p: Principal, domain: string | undefined): Promise<string | undefined> {
-    if (p.role === 'superadmin') return domain === undefined ? undefined : this.o.domains.idOf(p, domain);
+  private scopeOf(p: Principal, domainId: string | undefined): string | undefined {
+    if (p.role === 'superadmin') return domainId;
     if (p.domainId === undefined) throw DirectoryError.forbidden();
     directoryRights.requireOwner(p, p.domainId);
+    if (domainId !== undefined && domainId !== p.domainId) throw DirectoryError.notFound('domain');
     return p.domainId;
   }
 
   /** The domain a new webhook belongs to. */
-  private async targetDomain(p: Principal, domain: string | undefined): Promise<{ domainId: string; domain: string }> {
+  private async targetDomain(
+    p: Principal,
+    domainId: string | undefined,
+  ): Promise<{ domainId: string; domain: string }> {
     if (p.role === 'superadmin') {
-      if (domain === undefined) throw DirectoryError.validation({ domain: 'a superadmin must name the domain' });
-      return { domainId: await this.o.domains.idOf(p, domain), domain: domain.toLowerCase() };
+      if (domainId === undefined) throw DirectoryError.validation({ domainId: 'required for a superadmin' });
+      const d = await this.o.domains.get(p, domainId);
+      return { domainId: d.id, domain: d.domain.toLowerCase() };
     }
     if (p.domainId === undefined || p.domain === undefined) throw DirectoryError.forbidden();
     directoryRights.requireOwner(p, p.domainId);
-    if (domain !== undefined && domain.toLowerCase() !== p.domain.toLowerCase())
-      throw DirectoryError.notFound('domain');
+    if (domainId !== undefined && domainId !== p.domainId) throw DirectoryError.notFound('domain');
     return { domainId: p.domainId, domain: p.domain.toLowerCase() };
   }
 
