@@ -239,7 +239,9 @@ describe.each(testBackends(pgdb))('/api/v1/webhooks on %s', (_name, database) =>
     }
     expect(page.totalDocs).toBe(3);
     expect(page.docs[0]).toMatchObject({ status: 'delivered', attempts: 1, responseCode: 200 });
-    const paged = (await call('ownerA', 'GET', `/api/v1/webhooks/${hook.id}/deliveries?page=2&pageSize=2`)).json<object>();
+    const paged = (
+      await call('ownerA', 'GET', `/api/v1/webhooks/${hook.id}/deliveries?page=2&pageSize=2`)
+    ).json<object>();
     expect(paged).toMatchObject({ totalDocs: 3, totalPages: 2, page: 2, limit: 2 });
     expect((await call('ownerA', 'GET', `/api/v1/webhooks/${hook.id}/deliveries?status=lost`)).statusCode).toBe(422);
     expect((await call('ownerA', 'GET', `/api/v1/webhooks/${hook.id}/deliveries?pageSize=100000`)).statusCode).toBe(

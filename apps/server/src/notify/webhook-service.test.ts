@@ -108,7 +108,10 @@ describe.each(testBackends(pgdb))('WebhookService on %s', (_name, database) => {
       secrets,
       domains: {
         get: async (_p, id) => {
-          const [row] = await store.db.select().from(domains).where(sql`id = ${id}`);
+          const [row] = await store.db
+            .select()
+            .from(domains)
+            .where(sql`id = ${id}`);
           if (!row) throw DirectoryError.notFound('domain');
           return row;
         },
