@@ -1,5 +1,5 @@
-/** Path of the .appinstaller document Handset serves for the Windows softphone. */
-export const APPINSTALLER_PATH = '/app/sessiontalk/sessiontalk.appinstaller';
+/** Route of the .appinstaller document Handset serves for the Windows softphone (one per domain). */
+export const APPINSTALLER_ROUTE = '/app/sessiontalk/appinstaller/:domain/sessiontalk.appinstaller';
 
 /**
  * The texts a code is handed out as. SessionTalk's formats: the QR text
@@ -8,6 +8,11 @@ export const APPINSTALLER_PATH = '/app/sessiontalk/sessiontalk.appinstaller';
  * whose `%26` keeps the password inside activationUri rather than starting a parameter of its own.
  */
 export const activationLinks = {
+  /** Path of a domain's .appinstaller document (the domain picks its settings: bundle URL, version). */
+  appinstallerPath(domain: string): string {
+    return APPINSTALLER_ROUTE.replace(':domain', encodeURIComponent(domain));
+  },
+
   /** The QR text the app's Scan QR button reads. */
   qrText(ext: string, domain: string, token: string, providerId: string): string {
     return `scsc:${ext}@${domain}:${token}${providerId ? `:${providerId}` : ''}`;

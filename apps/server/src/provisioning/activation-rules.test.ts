@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testBackends } from '../store/test-databases.js';
 import { PROVISION_MESSAGES as M } from './provisioning-service.js';
-import { provisioningWorld, type ProvisioningWorld } from './provisioning-test-world.js';
+import { provisioningWorld, sessionTalkAccount, type ProvisioningWorld } from './provisioning-test-world.js';
 
 const pgdb = await createTestDatabase();
 afterAll(async () => {
@@ -35,19 +35,7 @@ const RULES: Array<{ rule: string; run: (c: RuleContext) => Promise<void> }> = [
       expect(a.body).toEqual({
         update: true,
         errmsg: M.activated,
-        sipaccounts: [
-          {
-            sipusername: '1001',
-            sippassword: 'pw-1001',
-            subdomain: c.domain.split('.')[0],
-            authusername: '1001',
-            transport: 'UDP',
-            srtp: 'Disabled',
-            messaging: 'Disabled',
-            video: 'Disabled',
-            callrecording: 'Disabled',
-          },
-        ],
+        sipaccounts: [sessionTalkAccount('1001', c.domain.split('.')[0]!)],
       });
       const [device, ...more] = await c.devices();
       expect(more).toEqual([]);

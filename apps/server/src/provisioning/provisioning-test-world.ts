@@ -8,11 +8,13 @@ import { CLI_PRINCIPAL } from '../directory/principal.js';
 import type { DatabaseConfig } from '../config/server-config.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
+import { ActivationCodeService } from './activation-code-service.js';
 import { ActivationCodec } from './activation-codec.js';
 import { DeviceRepository } from './device-repository.js';
+import { DeviceService } from './device-service.js';
 import { directoryAdapter } from './directory-adapter.js';
 import { MemoryProvisioningSettings } from './memory-provisioning-settings.js';
-import { ProvisioningService, type ProvisionRequest } from './provisioning-service.js';
+import { ProvisioningService, type ProvisionRequest, type SessionTalkAccount } from './provisioning-service.js';
 
 /** A provisioning stack for tests. */
 export interface ProvisioningWorld {
@@ -23,6 +25,8 @@ export interface ProvisioningWorld {
   codec: ActivationCodec;
   devices: DeviceRepository;
   service: ProvisioningService;
+  codes: ActivationCodeService;
+  deviceService: DeviceService;
   /** Milliseconds; tests move it. */
   now: { ms: number };
   /** Adds a domain with users 1001 and 1002 (password `pw-<ext>`); returns its id. */
@@ -46,17 +50,30 @@ export async function provisioningWorld(database: DatabaseConfig): Promise<Provi
   const codec = new ActivationCodec(randomBytes(32));
   const devices = new DeviceRepository(store);
   const now = { ms: Date.UTC(2026, 11, 1) };
+  const adapter = directoryAdapter(directory);
   const service = new ProvisioningService({
     devices,
     codec,
-    directory: directoryAdapter(directory),
+    directory: adapter,
     settings,
     audit,
     logger: pino({ level: 'silent' }),
     clock: () => now.ms,
   });
+  const codes = new ActivationCodeService({
+    codec,
+    devices,
+    directory: adapter,
+    settings,
+    audit,
+    publicUrl: 'https://pbx.test',
+    clock: () => now.ms,
+  });
+  const deviceService = new DeviceService({ devices, directory: adapter, settings, audit });
   const ids = new Map<string, string>();
   return {
+    codes,
+    deviceService,
     store,
     directory,
     audit,
@@ -86,5 +103,20 @@ export async function provisioningWorld(database: DatabaseConfig): Promise<Provi
         .map((e) => ({ action: e.action, resource: e.resource, detail: e.detail }));
     },
     close: () => store.close(),
+  };
+}
+
+/** The account a test user (password `pw-<ext>`) gets with the default settings. */
+export function sessionTalkAccount(ext: string, subdomain: string): SessionTalkAccount {
+  return {
+    sipusername: ext,
+    sippassword: `pw-${ext}`,
+    subdomain,
+    authusername: ext,
+    transport: 'UDP',
+    srtp: 'Disabled',
+    messaging: 'Disabled',
+    video: 'Disabled',
+    callrecording: 'Disabled',
   };
 }
