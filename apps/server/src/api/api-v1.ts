@@ -48,7 +48,8 @@ export async function registerApi(
     scope.setValidatorCompiler(validatorCompiler);
     scope.setSerializerCompiler(serializerCompiler);
     scope.setErrorHandler(apiErrorHandler(deps.logger));
-    scope.removeContentTypeParser('application/json');
+    // JSON only: any other body type is a 415.
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
       'application/json',
       { parseAs: 'buffer', bodyLimit: API_BODY_LIMIT },
