@@ -119,7 +119,6 @@ export class Call extends TypedEmitter<CallEvents> implements CallIdentity {
   private readonly startedAt: number;
   private answeredAt: number | undefined;
   private endValue: CallEnd | undefined;
-  private holdOfferPending = false;
   private readonly remoteStreams = new Set<string>();
 
   /** @internal built by the Phone. */
@@ -191,9 +190,7 @@ export class Call extends TypedEmitter<CallEvents> implements CallIdentity {
   hold(): void {
     this.require('hold', [CallState.Active]);
     if (this.holdValue.local) return;
-    this.holdOfferPending = true;
     if (!this.session.hold()) {
-      this.holdOfferPending = false;
       throw HandsetError.invalidState('hold while another re-INVITE is pending', this.stateValue);
     }
   }
@@ -328,11 +325,11 @@ export class Call extends TypedEmitter<CallEvents> implements CallIdentity {
     s.on('icecandidate', ({ ready }) => this.armIceDeadline(ready));
     s.on('sdp', (e) => {
       if (e.originator !== 'local') return;
-      if (this.holdOfferPending && e.type === 'offer') {
-        // JsSIP offers sendonly for hold; inactive makes the other side stop sending too.
-        e.sdp = e.sdp.replace(/^a=sendonly\r?$/gm, 'a=inactive');
-        this.holdOfferPending = false;
-      }
+      // Hold as a=inactive (RFC 3264 §8.4), so the other side stops sending too. JsSIP would offer
+      // sendonly; it sends what the first 'sdp' event leaves and only then rewrites sendrecv,
+      // which leaves inactive alone.
+      if (this.holdValue.local && e.type === 'offer')
+        e.sdp = e.sdp.replace(/^a=(sendrecv|sendonly)(?=\r?$)/gm, 'a=inactive');
       if (this.ctx.sdpTransform) e.sdp = this.ctx.sdpTransform(e.sdp, e.type);
     });
   }
