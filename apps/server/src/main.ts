@@ -3,17 +3,25 @@
  * into one running server. Default wiring happens here and nowhere else.
  */
 import { randomBytes } from 'node:crypto';
+import { resolveSrv } from 'node:dns/promises';
 import { DigestAuthenticator, SipEndpoint, type SendTarget, type Transport } from '@handset/sip';
 import { TcpTransport, TlsTransport, UdpTransport, WsTransport, type TransportLimits } from '@handset/sip-node';
 import { pino, type Logger } from 'pino';
+import { ApiAuthenticator } from './api/api-auth.js';
+import { registerApi } from './api/api-v1.js';
 import { buildHttpApp } from './api/http-app.js';
 import { registerAdminRoute } from './cli/admin-route.js';
+import { registerProvisioningRoutes } from './api/provisioning-routes.js';
+import { createProvisioning, publicUrlOf } from './provisioning/provisioning-wiring.js';
+import { RegistryProvisioningSettings, defineSessionTalkSettings } from './provisioning/registry-provisioning-settings.js';
 import { removeRunFile, writeRunFile } from './cli/run-file.js';
 import { SecretBox } from './config/secret-box.js';
 import { loadSecretKey } from './config/secret-key.js';
 import type { ServerConfig } from './config/server-config.js';
 import { loadTlsMaterial } from './config/tls-material.js';
 import { DirectoryService } from './directory/directory-service.js';
+import { createDirectoryServices, type DirectoryServices } from './directory/directory-services.js';
+import type { Mailer } from './directory/user-service.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { CallTracker } from './proxy/call-tracker.js';
 import { CdrRepository } from './proxy/cdr-repository.js';
@@ -31,6 +39,8 @@ import { openStore } from './store/open-store.js';
 /** A running Handset. */
 export interface HandsetServer {
   readonly directory: DirectoryService;
+  /** The principal-checked directory services behind /api/v1 and /client-api. */
+  readonly services: DirectoryServices;
   readonly location: LocationService;
   readonly calls: CallTracker;
   readonly httpPort: number;
@@ -47,6 +57,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Write <dataDir>/handset.run.json so the CLI can reach this process (default true). */
   runFile?: boolean;
+  /** Sends password-reset mail (none: resets answer 409 "mail is not configured"). */
+  mailer?: Mailer | undefined;
 }
 
 /** Starts every part of Handset and resolves when it listens. */
@@ -68,12 +80,39 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const key = await loadSecretKey(config);
     const store = await openStore(config, { logger });
     cleanups.push(() => store.close());
-    const directory = new DirectoryService(store, new SecretBox(key));
+    const secrets = new SecretBox(key);
+    const directory = new DirectoryService(store, secrets);
     await directory.verifySecretKey();
+    const services = createDirectoryServices(store, secrets, { mailer: opts.mailer });
     const subscribers = new SubscriberCache(directory, { algorithms: config.auth.digestAlgorithms, logger });
     await subscribers.start();
     cleanups.push(() => subscribers.close());
     directory.onChange((domain?: string) => void subscribers.reload(domain));
+    services.events.on('change', (c) => void subscribers.reload(c.domain));
+    const apiAuth = new ApiAuthenticator({ tokens: services.tokens, sessions: services.sessions });
+    // Softphone provisioning: sessiontalk.* settings in the shared registry, codes keyed off the server key.
+    defineSessionTalkSettings(services.settingsRegistry);
+    const provisioning = createProvisioning({
+      store,
+      directory,
+      serverKey: key,
+      settings: new RegistryProvisioningSettings(services.settings, logger),
+      audit: services.audit,
+      logger,
+      publicUrl: publicUrlOf(config),
+      // Port 0 (tests) is known only after listening; then no SRV advice is given.
+      ...(config.sipPort === 0 ? {} : { sipPorts: { udp: config.sipPort, tcp: config.sipPort, tls: config.sipTlsPort }, resolveSrv }),
+    });
+    const provisioningRoutes = {
+      provisioning: provisioning.service,
+      codes: provisioning.codes,
+      devices: provisioning.devices,
+      settings: provisioning.settings,
+      directory: provisioning.directory,
+      authenticate: apiAuth.preHandler,
+      publicUrl: publicUrlOf(config),
+      logger,
+    };
     const cdrs = new CdrRepository(store);
 
     const location = new LocationService({ persistence: new BindingRepository(store), logger });
@@ -183,7 +222,9 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
 
     const adminToken = randomBytes(24).toString('base64url');
     const http = buildHttpApp({ logger, metrics, health });
-    registerAdminRoute(http, { token: adminToken, directory, cdrs });
+    registerAdminRoute(http, { token: adminToken, directory, cdrs, activations: provisioning.codes });
+    await registerProvisioningRoutes(http, provisioningRoutes);
+    await registerApi(http, { services, auth: apiAuth, logger });
     await http.listen({ host, port: config.httpPort });
     cleanups.push(() => http.close());
     // Attached after the HTTP close is registered, so it closes first (cleanups run in reverse)
@@ -195,7 +236,9 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     let wss: Transport | undefined;
     if (tlsMaterial) {
       const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial });
-      registerAdminRoute(https, { token: adminToken, directory, cdrs });
+      registerAdminRoute(https, { token: adminToken, directory, cdrs, activations: provisioning.codes });
+      await registerProvisioningRoutes(https, provisioningRoutes);
+      await registerApi(https, { services, auth: apiAuth, logger });
       await https.listen({ host, port: config.httpsPort });
       cleanups.push(() => https.close());
       wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
@@ -269,6 +312,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     let closing: Promise<void> | undefined;
     return {
       directory,
+      services,
       location,
       calls,
       httpPort,

@@ -40,7 +40,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export async function registerApi(
   app: FastifyInstance,
-  deps: Omit<ApiV1Deps, 'auth'> & { auth?: ApiAuthenticator },
+  deps: Omit<ApiV1Deps, 'auth'> & {
+    auth?: ApiAuthenticator;
+    /**
+     * More /api/v1 routes from other contexts (webhooks, devices, ...), registered inside the v1
+     * scope: authenticated, zod-validated, errors mapped, and in the OpenAPI document.
+     */
+    routes?: ReadonlyArray<(v1: FastifyInstance) => void>;
+  },
 ): Promise<ApiAuthenticator> {
   const auth = deps.auth ?? new ApiAuthenticator({ tokens: deps.services.tokens, sessions: deps.services.sessions });
   const full: ApiV1Deps = { ...deps, auth };
@@ -105,6 +112,7 @@ export async function registerApi(
         registerContactRoutes(v1, full);
         registerCdrRoutes(v1, full);
         registerAdminRoutes(v1, full);
+        for (const add of deps.routes ?? []) add(v1);
         return Promise.resolve();
       },
       { prefix: '/api/v1' },
