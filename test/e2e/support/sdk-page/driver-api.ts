@@ -43,7 +43,8 @@ export interface SdkDriver {
   hold(id?: string): void;
   unhold(id?: string): void;
   sendDTMF(tones: string, transport: 'rfc4733' | 'info', id?: string): void;
-  transfer(target: string, id?: string): Promise<void>;
+  /** Starts a blind transfer; its outcome shows up as a 'transfer:ok' (or 'transfer:<cause>') event. */
+  transfer(target: string, id?: string): void;
   info(): PageInfo;
   stats(id?: string): Promise<PageStats>;
   /** Fraction of sampled pixels of the remote video that are not black (0 when there is no video). */

@@ -92,7 +92,12 @@ const driver: SdkDriver = {
   hold: (id) => find(id).hold(),
   unhold: (id) => find(id).unhold(),
   sendDTMF: (tones, transport, id) => find(id).sendDTMF(tones, { transport }),
-  transfer: (target, id) => find(id).transfer(target),
+  transfer: (target, id) => {
+    // Resolves only when the target answers; the test follows it through the events instead.
+    find(id)
+      .transfer(target)
+      .catch(() => undefined);
+  },
   info(): PageInfo {
     return {
       registration: phone?.registrationState ?? 'none',
