@@ -112,6 +112,16 @@ describe('loadServerConfig', () => {
     expect(err.message).toContain('DATABASE_URL');
   });
 
+  it('reads the SMTP URL and From address, and does not echo a bad SMTP URL (it holds a password)', () => {
+    expect(load({}).mail).toEqual({ smtpUrl: undefined, from: 'Handset <handset@localhost>' });
+    const c = load({ HANDSET_SMTP_URL: 'smtps://u:p@mail.example:465', HANDSET_MAIL_FROM: 'Acme <pbx@acme.example>' });
+    expect(c.mail).toEqual({ smtpUrl: 'smtps://u:p@mail.example:465', from: 'Acme <pbx@acme.example>' });
+    const err = errorOf({ HANDSET_SMTP_URL: 'http://u:s3cret@mail.example', HANDSET_MAIL_FROM: 'no address' });
+    expect(err.message).toContain('HANDSET_SMTP_URL');
+    expect(err.message).toContain('HANDSET_MAIL_FROM');
+    expect(err.message).not.toContain('s3cret');
+  });
+
   it('names every bad variable at once', () => {
     const err = errorOf({ HANDSET_SIP_PORT: 'x', HANDSET_HTTP_PORT: 'y' });
     expect(err.message).toContain('HANDSET_SIP_PORT');

@@ -93,6 +93,16 @@ export interface ServerConfig {
   proxy: ProxyConfig;
   /** STUN/TURN handed to browsers by GET /api/v1/webrtc/ice-servers. */
   ice: IceConfig;
+  /** Outgoing mail (password resets). */
+  mail: MailConfig;
+}
+
+/** SMTP for outgoing mail; no URL means no mail is sent. */
+export interface MailConfig {
+  /** `smtp://user:pass@host:port` or `smtps://...` (HANDSET_SMTP_URL; holds a password, never log it). */
+  smtpUrl: string | undefined;
+  /** The From address (HANDSET_MAIL_FROM). */
+  from: string;
 }
 
 const port = z.coerce
@@ -196,6 +206,21 @@ const envSchema = z
     HANDSET_IDLE_TIMEOUT_S: positiveInt(86_400).default(120),
     HANDSET_RING_TIMEOUT_S: positiveInt(86_400).default(60),
     HANDSET_DIALOG_TIMEOUT_S: positiveInt(7 * 86_400).default(14_400),
+    HANDSET_SMTP_URL: z
+      .string()
+      .refine((v) => {
+        try {
+          const u = new URL(v);
+          return (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
+        } catch {
+          return false;
+        }
+      }, 'must be an smtp:// or smtps:// URL with a host')
+      .optional(),
+    HANDSET_MAIL_FROM: z
+      .string()
+      .regex(/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address, or Name <address>')
+      .default('Handset <handset@localhost>'),
     HANDSET_TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     HANDSET_TURN_URLS: z
       .string()
@@ -278,7 +303,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       const name = String(i.path[0] ?? 'environment');
       const got = input[name];
       const shown =
-        got === undefined || ['HANDSET_SECRET_KEY', 'HANDSET_TURN_SECRET', 'DATABASE_URL'].includes(name)
+        got === undefined ||
+        ['HANDSET_SECRET_KEY', 'HANDSET_TURN_SECRET', 'DATABASE_URL', 'HANDSET_SMTP_URL'].includes(name)
           ? ''
           : ` (got "${got}")`;
       return `${name} ${i.message}${shown}`;
@@ -335,5 +361,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       dialogTimeoutS: e.HANDSET_DIALOG_TIMEOUT_S,
     },
     ice: { urls: e.HANDSET_TURN_URLS ?? [], turnSecret: e.HANDSET_TURN_SECRET, turnTtlS: e.HANDSET_TURN_TTL_S },
+    mail: { smtpUrl: e.HANDSET_SMTP_URL, from: e.HANDSET_MAIL_FROM },
   };
 }
