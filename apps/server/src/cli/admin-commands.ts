@@ -4,6 +4,8 @@ import type { DirectoryService } from '../directory/directory-service.js';
 import type { DomainSummary, User } from '../directory/directory-types.js';
 import type { Cdr } from '../proxy/cdr.js';
 import type { CdrRepository } from '../proxy/cdr-repository.js';
+import { CLI_PRINCIPAL } from '../directory/principal.js';
+import type { ActivationCodeService } from '../provisioning/activation-code-service.js';
 
 const str = z.string().max(1 << 10);
 const optional = str.optional();
@@ -23,12 +25,25 @@ const adminCommandSchema = z.discriminatedUnion('command', [
       .object({ domain: optional, limit: z.number().int().min(1).max(10_000).default(100) })
       .default({ limit: 100 }),
   }),
+  z.object({ command: z.literal('activations.create'), args: z.object({ domain: str, ext: str }) }),
 ]);
 
 /** What commands run against: the directory, and the CDR store for `cdrs list`. */
 export interface AdminContext {
   directory: DirectoryService;
   cdrs: CdrRepository;
+  /** Issues activation codes (`activations create`); absent where provisioning is not wired. */
+  activations?: ActivationCodeService;
+}
+
+/** An activation code in a command result: the QR image as base64 PNG. */
+export interface ActivationView {
+  ext: string;
+  domain: string;
+  qrText: string;
+  expiresAt: string;
+  windowsLink: string | undefined;
+  pngBase64: string;
 }
 
 /** A CDR in a command result (JSON-safe). */
@@ -67,7 +82,8 @@ export type AdminResult =
   | { kind: 'user'; user: UserView }
   | { kind: 'imported'; domain: string; imported: number }
   | { kind: 'users'; users: UserView[] }
-  | { kind: 'cdrs'; cdrs: CdrView[] };
+  | { kind: 'cdrs'; cdrs: CdrView[] }
+  | { kind: 'activation'; activation: ActivationView };
 
 /** Validates an untrusted command (e.g. a request body); throws INVALID_INPUT naming the problem. */
 export function parseAdminCommand(input: unknown): AdminCommand {
@@ -101,6 +117,21 @@ export async function executeAdminCommand(ctx: AdminContext, command: AdminComma
     }
     case 'users.list':
       return { kind: 'users', users: (await directory.listUsers({ domain: command.args.domain })).map(userView) };
+    case 'activations.create': {
+      if (!ctx.activations) throw new DirectoryError('INVALID_INPUT', 'provisioning is not available in this process');
+      const c = await ctx.activations.create(CLI_PRINCIPAL, command.args.domain, command.args.ext);
+      return {
+        kind: 'activation',
+        activation: {
+          ext: c.ext,
+          domain: c.domain,
+          qrText: c.qrText,
+          expiresAt: c.expiresAt.toISOString(),
+          windowsLink: c.windowsLink,
+          pngBase64: c.png.toString('base64'),
+        },
+      };
+    }
     case 'cdrs.list': {
       const rows = await ctx.cdrs.list({ domain: command.args.domain, limit: command.args.limit });
       return {

@@ -4,6 +4,8 @@ import { DIRECTORY_ERROR_STATUS } from '../api/api-errors.js';
 import { DirectoryError, type DirectoryErrorCode } from '../directory/directory-error.js';
 import type { DirectoryService } from '../directory/directory-service.js';
 import type { CdrRepository } from '../proxy/cdr-repository.js';
+import type { ActivationCodeService } from '../provisioning/activation-code-service.js';
+import { ProvisioningError } from '../provisioning/provisioning-error.js';
 import { executeAdminCommand, parseAdminCommand } from './admin-commands.js';
 
 /** Path of the CLI's endpoint on a running server. */
@@ -17,6 +19,7 @@ export interface AdminRouteOptions {
   token: string;
   directory: DirectoryService;
   cdrs: CdrRepository;
+  activations?: ActivationCodeService;
   /** Largest request body (a user import travels inside); default 32 MiB. */
   bodyLimit?: number;
 }
@@ -46,6 +49,7 @@ export function registerAdminRoute(app: FastifyInstance, opts: AdminRouteOptions
       if (err instanceof DirectoryError) {
         return fail(reply, STATUS[err.code], err.code, err.message, err.line);
       }
+      if (err instanceof ProvisioningError) return fail(reply, err.code === 'NOT_FOUND' ? 404 : 422, err.code, err.message);
       throw err;
     }
   });

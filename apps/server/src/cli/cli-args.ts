@@ -9,6 +9,8 @@ export type CliInvocation =
   | { kind: 'admin'; command: AdminCommand; json: boolean }
   /** `users import`: the CLI reads the file, then sends its text as a users.import command. */
   | { kind: 'import'; file: string; domain: string; json: boolean }
+  /** `activations create`: the result's QR image is written to `png` when given. */
+  | { kind: 'activation'; command: AdminCommand; png: string | undefined; json: boolean }
   /** `users add --password-stdin`: the password is read from standard input. */
   | {
       kind: 'add-user-stdin';
@@ -31,6 +33,9 @@ export const USAGE = `Usage: handset <command>
   users list [--domain <d>] [--json]      list users
   cdrs list [--domain <d>] [--limit <n>] [--json]
                                           list call detail records, newest first
+  activations create <ext>@<domain> [--png <file>] [--json]
+                                          a softphone activation code: prints the QR text on
+                                          its last line; --png writes the QR image
 
 Settings come from the environment (HANDSET_DATA_DIR, DATABASE_URL, ...). While the server runs
 on the embedded database, commands go through it.
@@ -44,6 +49,7 @@ const OPTIONS = {
   domain: { type: 'string' },
   limit: { type: 'string' },
   json: { type: 'boolean' },
+  png: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -127,6 +133,12 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
         throw new CliError('USAGE', '--limit must be a whole number from 1 to 10000');
       return { kind: 'admin', json, command: { command: 'cdrs.list', args: { domain: values.domain, limit } } };
+    }
+    case 'activations create': {
+      allow('png', 'json');
+      args(1, '<ext>@<domain> [--png <file>]');
+      const { ext, domain } = splitAddress(rest[0]!);
+      return { kind: 'activation', json, png: values.png, command: { command: 'activations.create', args: { domain, ext } } };
     }
     default:
       throw new CliError('USAGE', `unknown command "${cmd}" (see handset --help)`);

@@ -4,7 +4,9 @@ import type { AdminResult } from './admin-commands.js';
 export function formatAdminResult(result: AdminResult, json: boolean): string {
   if (json) {
     const payload =
-      result.kind === 'domains'
+      result.kind === 'activation'
+        ? result.activation
+        : result.kind === 'domains'
         ? result.domains
         : result.kind === 'users'
           ? result.users
@@ -18,6 +20,13 @@ export function formatAdminResult(result: AdminResult, json: boolean): string {
     return JSON.stringify(payload, null, 2) + '\n';
   }
   switch (result.kind) {
+    case 'activation':
+      return [
+        `activation code for ${result.activation.ext}@${result.activation.domain}, expires ${result.activation.expiresAt}`,
+        ...(result.activation.windowsLink ? [`windows softphone link: ${result.activation.windowsLink}`] : []),
+        // The QR text alone on the last line, for scripts (`| tail -1`).
+        result.activation.qrText,
+      ].join('\n') + '\n';
     case 'domain':
       return `added domain ${result.domain.domain}\n`;
     case 'user':

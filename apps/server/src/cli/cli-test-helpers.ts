@@ -32,3 +32,22 @@ export function runHandset(args: string[], env: Record<string, string>, stdin?: 
     else child.stdin?.end();
   });
 }
+
+/** A CliIo for running the CLI in process, collecting what it writes. */
+export function inProcessIo(env: Record<string, string>, cwd: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    io: {
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => err.push(s) },
+      readStdin: () => Promise.resolve(''),
+      env,
+      cwd,
+      start: () => Promise.resolve(0),
+      lockWaitMs: 300,
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runHandset } from './cli-test-helpers.js';
+import { inProcessIo, runHandset } from './cli-test-helpers.js';
 import { runCli } from './run-cli.js';
 import { writeRunFile } from './run-file.js';
 
@@ -113,23 +113,7 @@ describe('handset CLI (child process, embedded database)', () => {
 });
 
 describe('runCli (in process)', () => {
-  const io = (envVars: Record<string, string>) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    return {
-      out,
-      err,
-      io: {
-        stdout: { write: (s: string) => out.push(s) },
-        stderr: { write: (s: string) => err.push(s) },
-        readStdin: () => Promise.resolve(''),
-        env: envVars,
-        cwd: dataDir,
-        start: () => Promise.resolve(0),
-        lockWaitMs: 300,
-      },
-    };
-  };
+  const io = (envVars: Record<string, string>) => inProcessIo(envVars, dataDir);
 
   it('prints usage for --help', async () => {
     const t = io({});

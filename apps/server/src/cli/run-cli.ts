@@ -1,11 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { pino } from 'pino';
 import { ConfigError } from '../config/config-error.js';
 import { SecretBox } from '../config/secret-box.js';
 import { loadSecretKey } from '../config/secret-key.js';
 import { loadServerConfig } from '../config/server-config.js';
 import { DirectoryError } from '../directory/directory-error.js';
 import { DirectoryService } from '../directory/directory-service.js';
+import { ProvisioningError } from '../provisioning/provisioning-error.js';
+import { createStandaloneProvisioning, publicUrlOf } from '../provisioning/provisioning-wiring.js';
 import { CdrRepository } from '../proxy/cdr-repository.js';
 import { openStore } from '../store/open-store.js';
 import { isAlive } from '../store/pglite-lock.js';
@@ -54,6 +57,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.stdout.write(formatAdminResult(await dispatch(command, io), inv.json));
         return 0;
       }
+      case 'activation': {
+        const result = await dispatch(inv.command, io);
+        if (inv.png !== undefined && result.kind === 'activation') {
+          const path = resolve(io.cwd, inv.png);
+          try {
+            await writeFile(path, Buffer.from(result.activation.pngBase64, 'base64'));
+          } catch (err) {
+            throw new CliError('FILE', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+          }
+          if (!inv.json) io.stdout.write(`wrote the QR image to ${path}\n`);
+        }
+        io.stdout.write(formatAdminResult(result, inv.json));
+        return 0;
+      }
       case 'add-user-stdin': {
         const password = (await io.readStdin()).replace(/\r?\n$/, '');
         const command: AdminCommand = {
@@ -89,9 +106,17 @@ async function dispatch(command: AdminCommand, io: CliIo): Promise<AdminResult> 
       throw err;
     }
     try {
-      const directory = new DirectoryService(store, new SecretBox(await loadSecretKey(config)));
+      const key = await loadSecretKey(config);
+      const directory = new DirectoryService(store, new SecretBox(key));
       await directory.verifySecretKey();
-      return await executeAdminCommand({ directory, cdrs: new CdrRepository(store) }, command);
+      const { codes: activations } = createStandaloneProvisioning({
+        store,
+        directory,
+        serverKey: key,
+        logger: pino({ level: 'silent' }),
+        publicUrl: publicUrlOf(config),
+      });
+      return await executeAdminCommand({ directory, cdrs: new CdrRepository(store), activations }, command);
     } finally {
       await store.close();
     }
@@ -115,6 +140,7 @@ function describe(err: unknown): string {
   if (
     err instanceof CliError ||
     err instanceof DirectoryError ||
+    err instanceof ProvisioningError ||
     err instanceof ConfigError ||
     err instanceof StoreError
   ) {
