@@ -293,6 +293,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       flowTokens: new FlowTokenCodec(key),
       calls,
       ringTimeoutMs: config.proxy.ringTimeoutS * 1000,
+      groups: services.groups,
       metrics: authMetrics,
       logger,
     });

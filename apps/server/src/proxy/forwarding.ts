@@ -25,6 +25,8 @@ interface Branch {
   state: BranchState;
   /** CANCEL wanted before a provisional response arrived (§9.1: wait for it). */
   cancelPending: boolean;
+  /** Its stage rang out (sequential forking): cancelled, and its failure no longer counts. */
+  abandoned: boolean;
 }
 
 /** What the proxy learns from a forwarding (for CDRs and metrics). */
@@ -42,6 +44,13 @@ export interface ForwardingOptions {
   /** For INVITE: no final answer within this time cancels the branches (default 60 s). */
   ringTimeoutMs?: number;
   observer?: ForwardingObserver;
+  /**
+   * Sequential forking (ring groups): called when every branch so far failed or its stage rang
+   * out; adds the next stage's branches and resolves true, or false when none are left.
+   */
+  nextStage?: () => Promise<boolean>;
+  /** With nextStage: how long one stage rings before the next starts. */
+  stageTimeoutMs?: number;
 }
 
 /** A stateful forwarding with parallel branches. */
@@ -51,6 +60,9 @@ export class Forwarding {
   private finalSent = false;
   private answered = false;
   private ringTimer: NodeJS.Timeout | undefined;
+  private stageTimer: NodeJS.Timeout | undefined;
+  private advancing = false;
+  private stagesDone: boolean;
   private readonly isInvite: boolean;
   /** Called once when the final response has gone upstream. */
   onDone: (() => void) | undefined;
@@ -61,11 +73,13 @@ export class Forwarding {
       this.ringTimer = setTimeout(() => this.onRingTimeout(), o.ringTimeoutMs ?? 60_000);
       this.ringTimer.unref();
     }
+    this.stagesDone = o.nextStage === undefined;
+    this.startStageTimer();
   }
 
   /** Sends one branch; `request` already carries our Via, routes and target URI. */
   addBranch(request: SipRequest, target: SendTarget, device: string): void {
-    const branch: Branch = { request, target, device, state: 'calling', cancelPending: false };
+    const branch: Branch = { request, target, device, state: 'calling', cancelPending: false, abandoned: false };
     this.branches.push(branch);
     this.o.layer.sendRequest(request, target, {
       onResponse: (res) => this.onResponse(branch, res),
@@ -82,6 +96,7 @@ export class Forwarding {
   /** CANCEL from upstream (§16.10) or a local decision: cancels every branch without a final response. */
   cancel(reason?: string): void {
     clearTimeout(this.ringTimer);
+    this.endStages();
     for (const b of this.branches) {
       if (b.state === 'completed') continue;
       if (b.state === 'proceeding') this.sendCancel(b, reason);
@@ -114,6 +129,7 @@ export class Forwarding {
       this.answered = true;
       this.finalSent = true;
       clearTimeout(this.ringTimer);
+      this.endStages();
       this.o.server.respond(res);
       if (first) this.onDone?.();
       if (first) {
@@ -122,15 +138,21 @@ export class Forwarding {
       }
       return;
     }
-    this.finals.push(res);
+    // The 487 of a stage we cancelled ourselves is not an answer from the callee.
+    if (!branch.abandoned) this.finals.push(res);
     if (status >= 600 && this.isInvite) this.cancel(); // §16.7 step 6: a 6xx ends the search
     this.maybeFinish();
   }
 
   private maybeFinish(): void {
-    if (this.finalSent || this.branches.some((b) => b.state !== 'completed')) return;
-    const best = selectBestResponse(this.finals);
-    if (!best) return;
+    if (this.finalSent || this.branches.some((b) => b.state !== 'completed' && !b.abandoned)) return;
+    if (!this.stagesDone) {
+      this.advance();
+      return;
+    }
+    const best =
+      selectBestResponse(this.finals) ??
+      createResponse(this.o.server.request, 480, { reason: 'No Answer', toTag: 'noanswer' });
     mergeChallenges(best, this.finals);
     if (best.status === 503) {
       best.status = 500; // §16.7 step 6: a 503 is not passed on
@@ -143,9 +165,51 @@ export class Forwarding {
     if (this.finalSent) return;
     this.finalSent = true;
     clearTimeout(this.ringTimer);
+    this.endStages();
     this.o.server.respond(res);
     this.onDone?.();
     if (res.status >= 300) this.o.observer?.onFailed?.(res);
+  }
+
+  /** Sequential forking: the current stage failed or rang out; start the next one, or finish. */
+  private advance(): void {
+    if (this.advancing || this.finalSent || this.stagesDone) return;
+    this.advancing = true;
+    clearTimeout(this.stageTimer);
+    this.o.nextStage!().then(
+      (added) => {
+        this.advancing = false;
+        if (added) this.startStageTimer();
+        else {
+          this.stagesDone = true;
+          this.maybeFinish();
+        }
+      },
+      () => {
+        this.advancing = false;
+        this.stagesDone = true;
+        this.maybeFinish();
+      },
+    );
+  }
+
+  private startStageTimer(): void {
+    if (this.stagesDone || this.o.stageTimeoutMs === undefined) return;
+    this.stageTimer = setTimeout(() => {
+      for (const b of this.branches) {
+        if (b.state === 'completed' || b.abandoned) continue;
+        b.abandoned = true;
+        if (b.state === 'proceeding') this.sendCancel(b);
+        else b.cancelPending = true;
+      }
+      this.advance();
+    }, this.o.stageTimeoutMs);
+    this.stageTimer.unref();
+  }
+
+  private endStages(): void {
+    this.stagesDone = true;
+    clearTimeout(this.stageTimer);
   }
 
   private onRingTimeout(): void {

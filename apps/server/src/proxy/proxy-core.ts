@@ -41,6 +41,18 @@ const SUPPORTED_OPTIONS: ReadonlySet<string> = new Set(['path', 'outbound']);
 export const ALLOWED_METHODS =
   'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK';
 
+/** A ring group an extension names: its strategy, per-member ring time, and active members' extensions in order. */
+export interface RingGroup {
+  strategy: 'simultaneous' | 'sequential';
+  ringTimeoutS: number;
+  members: string[];
+}
+
+/** Resolves group extensions (the directory's GroupService implements it). */
+export interface GroupResolver {
+  resolveGroup(domain: string, ext: string): Promise<RingGroup | undefined>;
+}
+
 /** Counters the proxy reports. */
 export interface ProxyMetrics {
   authFailure(reason: string): void;
@@ -57,6 +69,8 @@ export interface ProxyOptions {
   flowTokens: FlowTokenCodec;
   calls: CallTracker;
   ringTimeoutMs?: number;
+  /** When set, a call to a group's extension rings its members. */
+  groups?: GroupResolver | undefined;
   metrics?: ProxyMetrics;
   logger?: Logger;
 }
@@ -332,6 +346,11 @@ export class ProxyCore {
     };
 
     const bindings = this.o.location.lookup(`${callee}@${domain}`);
+    const group = bindings.length === 0 ? await this.o.groups?.resolveGroup(domain, callee) : undefined;
+    if (group) {
+      await this.routeToGroup(txn, loopKey, domain, caller, group, respondFinal);
+      return;
+    }
     if (bindings.length === 0) {
       const exists = await this.o.directory.userExists(domain, callee);
       respondFinal(
@@ -360,6 +379,60 @@ export class ProxyCore {
       sent++;
     }
     if (sent === 0) respondFinal(createResponse(req, 480, { toTag: 'route', reason: 'No reachable device' }));
+  }
+
+  /**
+   * A call to a ring group: every member's bindings at once (simultaneous), or member after
+   * member for the group's ring time each (sequential). The caller is not rung; unregistered
+   * members are skipped. First to answer wins (the others are cancelled, §16.7 step 10).
+   */
+  private async routeToGroup(
+    txn: ServerTransactionLike,
+    loopKey: string,
+    domain: string,
+    caller: string,
+    group: RingGroup,
+    respondFinal: (res: SipResponse) => void,
+  ): Promise<void> {
+    const req = txn.request;
+    const members = group.members.filter((m) => m !== caller);
+    const stages = (group.strategy === 'simultaneous' ? [members] : members.map((m) => [m]))
+      .map((exts) => exts.flatMap((m) => this.o.location.lookup(`${m}@${domain}`)))
+      .filter((bindings) => bindings.length > 0);
+    if (stages.length === 0) {
+      respondFinal(createResponse(req, 480, { toTag: 'route', reason: 'No group member is registered' }));
+      return;
+    }
+    const ringMs = group.ringTimeoutS * 1000;
+    const isInvite = req.method === 'INVITE';
+    let next = 0;
+    const addStage = async (): Promise<boolean> => {
+      while (next < stages.length) {
+        let sent = 0;
+        for (const b of stages[next++]!) {
+          const branch = await this.branchFor(req, txn.flow, b, loopKey);
+          if (!branch) continue;
+          fwd.addBranch(branch.request, branch.target, describeDevice(b.userAgent, branch.target));
+          sent++;
+        }
+        if (sent > 0) return true;
+      }
+      return false;
+    };
+    const fwd: Forwarding = new Forwarding({
+      layer: this.o.layer,
+      server: txn,
+      ringTimeoutMs: ringMs * stages.length + 1000,
+      observer: isInvite
+        ? {
+            onAnswered: (_res, device) => this.o.calls.answered(req.callId, device),
+            onFailed: (res) => this.o.calls.end(req.callId, { status: res.status, reason: res.reason }),
+          }
+        : undefined,
+      ...(group.strategy === 'sequential' && stages.length > 1 ? { nextStage: addStage, stageTimeoutMs: ringMs } : {}),
+    });
+    this.track(txn, fwd);
+    if (!(await addStage())) fwd.cancel();
   }
 
   /** Challenges or verifies the caller (§22.3, 407); false when a response was sent. */
