@@ -11,9 +11,9 @@ import { WebhookService } from '../notify/webhook-service.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { createTestDatabase, testBackends } from '../store/test-databases.js';
-import { ApiAuthenticator } from './api-auth.js';
+import { registerApi } from './api-v1.js';
 import { buildHttpApp } from './http-app.js';
-import { mountWebhookApi } from './webhooks-routes.js';
+import { registerWebhookRoutes } from './webhooks-routes.js';
 
 type Actor = 'root' | 'ownerA' | 'adminA' | 'agentA' | 'ownerB';
 
@@ -55,11 +55,7 @@ describe.each(testBackends(pgdb))('/api/v1/webhooks on %s', (_name, database) =>
       metrics: new ServerMetrics({ bindings: () => 0, transactions: () => 0, activeCalls: () => 0 }),
       health: { health: () => ({}) },
     });
-    await mountWebhookApi(app, {
-      webhooks,
-      auth: new ApiAuthenticator({ tokens: services.tokens, sessions: services.sessions }),
-      logger,
-    });
+    await registerApi(app, { services, logger, routes: [(v1) => registerWebhookRoutes(v1, { webhooks })] });
     await app.ready();
     receiver = createServer((req, res) => {
       let body = '';
@@ -110,6 +106,13 @@ describe.each(testBackends(pgdb))('/api/v1/webhooks on %s', (_name, database) =>
     const bad = await app.inject({ url: '/api/v1/webhooks', headers: { authorization: 'Bearer hst_nope' } });
     expect(bad.statusCode).toBe(401);
     expect(bad.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it.skipIf(!database)('documents the routes in the OpenAPI document', async () => {
+    const doc = (await call('root', 'GET', '/api/v1/openapi.json')).json<{ paths: Record<string, unknown> }>();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/webhooks', '/api/v1/webhooks/{id}', '/api/v1/webhooks/{id}/deliveries']),
+    );
   });
 
   it.skipIf(!database)('lets an owner create, read, change, rotate and delete a webhook', async () => {

@@ -3,13 +3,12 @@
  * log. Rights are enforced by the WebhookService; this file only maps HTTP to it.
  */
 import type { FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Logger } from 'pino';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { deliveryQuerySchema, newWebhookSchema, webhookPatchSchema } from '../notify/webhook-schemas.js';
 import type { Webhook, WebhookDelivery, WebhookService } from '../notify/webhook-service.js';
-import { principalOf, type ApiAuthenticator } from './api-auth.js';
-import { apiErrorHandler, ERROR_RESPONSES as errors } from './api-errors.js';
+import { principalOf } from './api-auth.js';
+import { ERROR_RESPONSES as errors } from './api-errors.js';
 import { idParams, pagedSchema } from './api-schemas.js';
 
 const iso = z.string().describe('ISO 8601 date-time');
@@ -54,8 +53,8 @@ export interface WebhookRoutesDeps {
 }
 
 /**
- * Registers the routes on an `/api/v1` scope that already authenticates (sets `request.principal`)
- * and maps errors, i.e. inside registerApi's v1 scope.
+ * Registers the routes on the `/api/v1` scope, which authenticates (sets `request.principal`)
+ * and maps errors: pass `(v1) => registerWebhookRoutes(v1, deps)` in registerApi's `routes`.
  */
 export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: WebhookRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -143,28 +142,6 @@ export function registerWebhookRoutes(app: FastifyInstance, { webhooks }: Webhoo
       const page = await webhooks.deliveries(principalOf(req), req.params.id, req.query);
       return { ...page, docs: page.docs.map(toDeliveryView) };
     },
-  );
-}
-
-/**
- * Mounts the routes at `/api/v1` in a scope of their own (zod validation, token auth through the
- * ApiAuthenticator's preHandler, the API's error mapping), for servers whose registerApi does
- * not include them. Routes mounted this way are not in the OpenAPI document.
- */
-export async function mountWebhookApi(
-  app: FastifyInstance,
-  deps: WebhookRoutesDeps & { auth: Pick<ApiAuthenticator, 'preHandler'>; logger: Logger },
-): Promise<void> {
-  await app.register(
-    (scope, _opts, done) => {
-      scope.setValidatorCompiler(validatorCompiler);
-      scope.setSerializerCompiler(serializerCompiler);
-      scope.setErrorHandler(apiErrorHandler(deps.logger));
-      scope.addHook('preHandler', deps.auth.preHandler);
-      registerWebhookRoutes(scope, deps);
-      done();
-    },
-    { prefix: '/api/v1' },
   );
 }
 
