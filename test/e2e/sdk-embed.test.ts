@@ -2,26 +2,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHandset, type HandsetProcess } from './support/handset.js';
 import { provisionUsers } from './support/provision.js';
 import type { PageInfo } from './support/sdk-page/driver-api.js';
+import { waitFor } from './support/sdk-wait.js';
 import { SdkHarness } from './support/sdk-harness.js';
 
 const DOMAIN = 'embed.example.test';
 const pw = (ext: string) => `pw-${ext}-secret`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(200);
-  }
-}
 
 const lastState = (i: PageInfo) => i.calls[i.calls.length - 1]?.state;
 
