@@ -6,9 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { resolveSrv } from 'node:dns/promises';
 import { DigestAuthenticator, SipEndpoint, type SendTarget, type Transport } from '@handset/sip';
 import { TcpTransport, TlsTransport, UdpTransport, WsTransport, type TransportLimits } from '@handset/sip-node';
+import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { ApiAuthenticator } from './api/api-auth.js';
 import { registerApi } from './api/api-v1.js';
+import { EventStream, eventStreamDirectory } from './api/events-route.js';
+import { registerWebhookRoutes } from './api/webhooks-routes.js';
 import { buildHttpApp } from './api/http-app.js';
 import { registerAdminRoute } from './cli/admin-route.js';
 import { registerProvisioningRoutes } from './api/provisioning-routes.js';
@@ -34,6 +37,12 @@ import { LocationService } from './registrar/location-service.js';
 import { Registrar } from './registrar/registrar.js';
 import { SubscriberCache } from './registrar/subscriber-directory.js';
 import { SipService } from './sip/sip-service.js';
+import { CallEventsAdapter } from './events/call-events-adapter.js';
+import { bridgeDirectoryEvents } from './events/directory-events-adapter.js';
+import { EventBus } from './events/event-bus.js';
+import { bridgeLocationEvents } from './events/location-events-adapter.js';
+import { createSmtpMailer } from './notify/mailer.js';
+import { WebhookService } from './notify/webhook-service.js';
 import { openStore } from './store/open-store.js';
 
 /** A running Handset. */
@@ -83,7 +92,20 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const secrets = new SecretBox(key);
     const directory = new DirectoryService(store, secrets);
     await directory.verifySecretKey();
-    const services = createDirectoryServices(store, secrets, { mailer: opts.mailer });
+    const smtp = config.mail.smtpUrl
+      ? createSmtpMailer(config.mail.smtpUrl, { from: config.mail.from, logger })
+      : undefined;
+    if (smtp) cleanups.push(() => smtp.close());
+    const services = createDirectoryServices(store, secrets, { mailer: opts.mailer ?? smtp });
+    // Platform events (registrations, calls, CDRs, directory changes) for /api/v1/events and webhooks.
+    const bus = new EventBus({ logger });
+    cleanups.push(() => bus.close());
+    bridgeDirectoryEvents((l) => services.events.on('change', l), bus);
+    const webhooks = new WebhookService({ store, secrets, domains: services.domains, logger });
+    await webhooks.start();
+    cleanups.push(() => webhooks.close());
+    bus.subscribe((e) => webhooks.handle(e));
+    const apiRoutes = [(v1: FastifyInstance) => registerWebhookRoutes(v1, { webhooks })];
     const subscribers = new SubscriberCache(directory, { algorithms: config.auth.digestAlgorithms, logger });
     await subscribers.start();
     cleanups.push(() => subscribers.close());
@@ -118,9 +140,16 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const location = new LocationService({ persistence: new BindingRepository(store), logger });
     await location.start();
     cleanups.push(() => location.close());
+    bridgeLocationEvents(location, bus);
 
-    const calls = new CallTracker({ sink: cdrs, logger, dialogTimeoutMs: config.proxy.dialogTimeoutS * 1000 });
+    const callEvents = new CallEventsAdapter(bus);
+    const calls = new CallTracker({
+      sink: callEvents.wrapSink(cdrs),
+      logger,
+      dialogTimeoutMs: config.proxy.dialogTimeoutS * 1000,
+    });
     cleanups.push(() => calls.close());
+    callEvents.bridge(calls);
 
     // SIP stack: endpoint (parse, transactions) over the transports.
     let metrics: ServerMetrics | undefined = undefined;
@@ -224,12 +253,15 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const http = buildHttpApp({ logger, metrics, health });
     registerAdminRoute(http, { token: adminToken, directory, cdrs, activations: provisioning.codes });
     await registerProvisioningRoutes(http, provisioningRoutes);
-    await registerApi(http, { services, auth: apiAuth, logger });
+    await registerApi(http, { services, auth: apiAuth, logger, routes: apiRoutes });
     await http.listen({ host, port: config.httpPort });
     cleanups.push(() => http.close());
     // Attached after the HTTP close is registered, so it closes first (cleanups run in reverse)
     // and upgraded sockets do not hold the HTTP server open.
     add(WsTransport.attach({ server: http.server, path: '/sip', delegate: endpoint, logger, limits }));
+    const streamOptions = { bus, auth: apiAuth, logger, ...eventStreamDirectory(services) };
+    const eventStream = EventStream.attach({ server: http.server, ...streamOptions });
+    cleanups.push(() => eventStream.close());
     const httpPort = (http.server.address() as { port: number }).port;
 
     let httpsPort: number | undefined;
@@ -238,10 +270,12 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial });
       registerAdminRoute(https, { token: adminToken, directory, cdrs, activations: provisioning.codes });
       await registerProvisioningRoutes(https, provisioningRoutes);
-      await registerApi(https, { services, auth: apiAuth, logger });
+      await registerApi(https, { services, auth: apiAuth, logger, routes: apiRoutes });
       await https.listen({ host, port: config.httpsPort });
       cleanups.push(() => https.close());
       wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
+      const secureStream = EventStream.attach({ server: https.server, ...streamOptions });
+      cleanups.push(() => secureStream.close());
       httpsPort = (https.server.address() as { port: number }).port;
     }
 
