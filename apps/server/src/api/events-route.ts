@@ -13,7 +13,8 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Principal } from '../directory/principal.js';
+import type { DirectoryServices } from '../directory/directory-services.js';
+import { CLI_PRINCIPAL, type Principal } from '../directory/principal.js';
 import type { EventBus } from '../events/event-bus.js';
 import { eventParties, type DirectoryPayload, type PlatformEvent } from '../events/platform-event.js';
 import { requestToken, type TokenAuthenticator } from '../events/request-token.js';
@@ -330,4 +331,25 @@ function rejectUpgrade(socket: Duplex, status: number, code: string, message: st
       (status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '') +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+/** The directory look-ups of {@link EventStreamOptions}, over the directory services. */
+export function eventStreamDirectory(
+  services: Pick<DirectoryServices, 'users' | 'domains'>,
+): Pick<EventStreamOptions, 'aorsOf' | 'findDomain'> {
+  return {
+    aorsOf: async (p) => {
+      if (p.userId === undefined) return [];
+      const u = await services.users.get(p, p.userId);
+      return [`${u.ext}@${u.domain}`];
+    },
+    // Only a superadmin's ?domain= gets here, so the look-up acts as the system.
+    findDomain: async (domain) => {
+      try {
+        return { id: await services.domains.idOf(CLI_PRINCIPAL, domain), domain };
+      } catch {
+        return undefined;
+      }
+    },
+  };
 }
