@@ -6,6 +6,8 @@ import type { DirectoryEventType } from './platform-event.js';
 export interface DirectoryChange {
   type: string;
   domainId: string | undefined;
+  /** The domain's name, when the source knows it. */
+  domain?: string | undefined;
   id: string;
 }
 
@@ -28,7 +30,7 @@ export function bridgeDirectoryEvents(
     if (domainId === undefined) return;
     bus.publish({
       type: change.type as DirectoryEventType,
-      domain: undefined,
+      domain: change.domain?.toLowerCase(),
       domainId,
       at: new Date(clock()).toISOString(),
       payload: { id: change.id },

@@ -222,14 +222,14 @@ describe('directory adapter', () => {
       bus,
       () => T0,
     );
-    directory.emit('change', { type: 'user.created', domainId: 'd1', id: 'u1' });
+    directory.emit('change', { type: 'user.created', domainId: 'd1', domain: 'A.example', id: 'u1' });
     directory.emit('change', { type: 'domain.deleted', domainId: undefined, id: 'd2' });
     directory.emit('change', { type: 'user.exploded', domainId: 'd1', id: 'u1' });
     directory.emit('change', { type: 'user.updated', domainId: undefined, id: 'u1' });
     expect(seen).toEqual([
       {
         type: 'user.created',
-        domain: undefined,
+        domain: 'a.example',
         domainId: 'd1',
         at: '2030-01-01T00:00:00.000Z',
         payload: { id: 'u1' },
