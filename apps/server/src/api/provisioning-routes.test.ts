@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryError } from '../directory/directory-error.js';
 import type { Principal } from '../directory/principal.js';
 import { PROVISION_MESSAGES as M } from '../provisioning/provisioning-service.js';
-import { provisioningWorld, sessionTalkAccount, type ProvisioningWorld } from '../provisioning/provisioning-test-world.js';
+import {
+  provisioningWorld,
+  sessionTalkAccount,
+  type ProvisioningWorld,
+} from '../provisioning/provisioning-test-world.js';
 import { registerProvisioningRoutes } from './provisioning-routes.js';
 
 const DOMAIN = 'acme.example';
@@ -29,8 +33,17 @@ function provisionUrl(q: Record<string, string | undefined>, path = '/app/sessio
 }
 
 /** A code for ext@domain issued through the REST API as `who`. */
-async function code(who: string, ext: string, domain = DOMAIN): Promise<{ qrText: string; token: string; windowsLink: string | null; png: string; svg: string; expiresAt: string }> {
-  const res = await app.inject({ method: 'POST', url: '/api/v1/provisioning/codes', headers: as(who), payload: { ext, domain } });
+async function code(
+  who: string,
+  ext: string,
+  domain = DOMAIN,
+): Promise<{ qrText: string; token: string; windowsLink: string | null; png: string; svg: string; expiresAt: string }> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/provisioning/codes',
+    headers: as(who),
+    payload: { ext, domain },
+  });
   expect(res.statusCode, res.body).toBe(201);
   const body = res.json<{ qrText: string; windowsLink: string | null; png: string; svg: string; expiresAt: string }>();
   return { ...body, token: body.qrText.split(':')[2]! };
@@ -44,8 +57,14 @@ beforeAll(async () => {
   w = await provisioningWorld({ kind: 'pglite', dir: undefined });
   acmeId = await w.addDomain(DOMAIN, ['1001', '1002', '1003']);
   otherId = await w.addDomain(OTHER, ['2001']);
-  const user = async (domain: string, ext: string) => (await w.directory.listUsers({ domain })).find((u) => u.ext === ext)!.id;
-  const mk = (userId: string | undefined, role: Principal['role'], domainId: string | undefined, domain: string | undefined): Principal => ({
+  const user = async (domain: string, ext: string) =>
+    (await w.directory.listUsers({ domain })).find((u) => u.ext === ext)!.id;
+  const mk = (
+    userId: string | undefined,
+    role: Principal['role'],
+    domainId: string | undefined,
+    domain: string | undefined,
+  ): Principal => ({
     userId,
     email: undefined,
     role,
@@ -129,8 +148,14 @@ describe('activation codes over REST', () => {
       app.inject({ method: 'POST', url: '/api/v1/provisioning/codes', headers: as(who), payload: { ext, domain } });
     const list = async (who: string, domainId?: string) =>
       (
-        await app.inject({ method: 'GET', url: `/api/v1/provisioning/extensions${domainId ? `?domainId=${domainId}` : ''}`, headers: as(who) })
-      ).json<{ extensions: Array<{ ext: string; domain: string }> }>().extensions.map((e) => `${e.ext}@${e.domain}`);
+        await app.inject({
+          method: 'GET',
+          url: `/api/v1/provisioning/extensions${domainId ? `?domainId=${domainId}` : ''}`,
+          headers: as(who),
+        })
+      )
+        .json<{ extensions: Array<{ ext: string; domain: string }> }>()
+        .extensions.map((e) => `${e.ext}@${e.domain}`);
 
     it('an agent activates only the own extension, and sees only it', async () => {
       expect(await list('agent1002')).toEqual(['1002@acme.example']);
@@ -139,7 +164,9 @@ describe('activation codes over REST', () => {
       const missing = await create('agent1002', '9999');
       expect(refused.statusCode).toBe(404);
       // Not allowed and not existing look the same.
-      expect(refused.json<{ error: { code: string } }>().error.code).toBe(missing.json<{ error: { code: string } }>().error.code);
+      expect(refused.json<{ error: { code: string } }>().error.code).toBe(
+        missing.json<{ error: { code: string } }>().error.code,
+      );
     });
 
     it('owners and admins activate any extension of their own domain only', async () => {
@@ -153,17 +180,36 @@ describe('activation codes over REST', () => {
 
     it('a superadmin activates anywhere but must name the domain', async () => {
       expect((await create('super', '2001', OTHER)).statusCode).toBe(201);
-      const noDomain = await app.inject({ method: 'POST', url: '/api/v1/provisioning/codes', headers: as('super'), payload: { ext: '2001' } });
+      const noDomain = await app.inject({
+        method: 'POST',
+        url: '/api/v1/provisioning/codes',
+        headers: as('super'),
+        payload: { ext: '2001' },
+      });
       expect(noDomain.statusCode).toBe(422);
       expect(await list('super', otherId)).toEqual(['2001@other.example']);
     });
 
     it('an agent also activates extensions added as lines to the own app', async () => {
       const c = await code('agent1001', '1001');
-      expect((await provision({ username: '1001@acme.example', password: c.token, deviceId: 'rights-app', reprovision: 'false' })).statusCode).toBe(200);
+      expect(
+        (
+          await provision({
+            username: '1001@acme.example',
+            password: c.token,
+            deviceId: 'rights-app',
+            reprovision: 'false',
+          })
+        ).statusCode,
+      ).toBe(200);
       const device = (await w.devices.list({ domainId: acmeId })).find((d) => d.appDeviceId === 'rights-app')!;
       expect((await create('agent1001', '1002')).statusCode).toBe(404);
-      const added = await app.inject({ method: 'POST', url: `/api/v1/provisioning/devices/${device.id}/lines`, headers: as('admin'), payload: { ext: '1002' } });
+      const added = await app.inject({
+        method: 'POST',
+        url: `/api/v1/provisioning/devices/${device.id}/lines`,
+        headers: as('admin'),
+        payload: { ext: '1002' },
+      });
       expect(added.statusCode).toBe(201);
       expect(await list('agent1001')).toEqual(['1001@acme.example', '1002@acme.example']);
       expect((await create('agent1001', '1002')).statusCode).toBe(201);
@@ -180,7 +226,12 @@ describe('activation codes over REST', () => {
 describe('the provisioning endpoint', () => {
   it('activates an app from the QR code and answers SessionTalk JSON', async () => {
     const c = await code('admin', '1001');
-    const res = await provision({ username: '1001@acme.example', password: c.token, reprovision: 'false', deviceId: 'flow-app' });
+    const res = await provision({
+      username: '1001@acme.example',
+      password: c.token,
+      reprovision: 'false',
+      deviceId: 'flow-app',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json()).toEqual({
@@ -188,7 +239,10 @@ describe('the provisioning endpoint', () => {
       errmsg: M.activated,
       sipaccounts: [sessionTalkAccount('1001', 'acme')],
     });
-    const again = await provision({ username: '1001@acme.example', password: c.token, reprovision: 'true', deviceId: 'flow-app' }, { path: '/app/provision/' });
+    const again = await provision(
+      { username: '1001@acme.example', password: c.token, reprovision: 'true', deviceId: 'flow-app' },
+      { path: '/app/provision/' },
+    );
     expect(again.json()).toMatchObject({ update: false });
   });
 
@@ -231,7 +285,13 @@ describe('the provisioning endpoint', () => {
     const c = await code('admin', '1001');
     const theirs = await code('otheradmin', '2001', OTHER);
     const flipped = c.token.slice(0, 30) + (c.token[30] === 'A' ? 'B' : 'A') + c.token.slice(31);
-    const forged = w.codec.issue({ domainId: acmeId, ext: '9999', nowS: Math.floor(w.now.ms / 1000), lifetimeS: 60, periodS: 3600 });
+    const forged = w.codec.issue({
+      domainId: acmeId,
+      ext: '9999',
+      nowS: Math.floor(w.now.ms / 1000),
+      lifetimeS: 60,
+      periodS: 3600,
+    });
     const before = (await w.devices.list({})).length;
     const attempts: Array<[string, string]> = [
       ['1001@acme.example', flipped],
@@ -256,14 +316,37 @@ describe('the provisioning endpoint', () => {
 
   it('refuses a code replayed by another app after it expired, and logs out unknown devices', async () => {
     const c = await code('admin', '1002');
-    expect((await provision({ username: '1002@acme.example', password: c.token, deviceId: 'replay-a', reprovision: 'false' })).json<{ errmsg: string }>().errmsg).toBe(M.activated);
+    expect(
+      (
+        await provision({
+          username: '1002@acme.example',
+          password: c.token,
+          deviceId: 'replay-a',
+          reprovision: 'false',
+        })
+      ).json<{ errmsg: string }>().errmsg,
+    ).toBe(M.activated);
     w.now.ms += 172_800_000 + 1000;
-    const replay = await provision({ username: '1002@acme.example', password: c.token, deviceId: 'replay-b', reprovision: 'false' });
+    const replay = await provision({
+      username: '1002@acme.example',
+      password: c.token,
+      deviceId: 'replay-b',
+      reprovision: 'false',
+    });
     expect(replay.json()).toEqual({ update: true, errmsg: M.expiredCode, sipaccounts: [] });
-    const unknown = await provision({ username: '1002@acme.example', password: c.token, deviceId: 'never-seen', reprovision: 'true' });
+    const unknown = await provision({
+      username: '1002@acme.example',
+      password: c.token,
+      deviceId: 'never-seen',
+      reprovision: 'true',
+    });
     expect(unknown.json()).toEqual({ update: true, errmsg: M.invalidDevice, sipaccounts: [] });
     // The code stays locked to the app that used it.
-    expect((await provision({ username: '1002@acme.example', password: c.token, deviceId: 'replay-a', reprovision: 'true' })).json<{ sipaccounts: unknown[] }>().sipaccounts).toHaveLength(1);
+    expect(
+      (
+        await provision({ username: '1002@acme.example', password: c.token, deviceId: 'replay-a', reprovision: 'true' })
+      ).json<{ sipaccounts: unknown[] }>().sipaccounts,
+    ).toHaveLength(1);
   });
 
   it('rate-limits a flood per source address with update false, serving other sources', async () => {
@@ -273,16 +356,27 @@ describe('the provisioning endpoint', () => {
       codes: w.codes,
       devices: w.deviceService,
       settings: w.settings,
-      directory: { findDomain: () => Promise.resolve(undefined), findExtension: () => Promise.resolve(undefined), listExtensions: () => Promise.resolve([]), getSipPassword: () => Promise.resolve(undefined) },
+      directory: {
+        findDomain: () => Promise.resolve(undefined),
+        findExtension: () => Promise.resolve(undefined),
+        listExtensions: () => Promise.resolve([]),
+        getSipPassword: () => Promise.resolve(undefined),
+      },
       authenticate: () => Promise.reject(new DirectoryError('UNAUTHENTICATED', 'no')),
       publicUrl: 'https://pbx.test',
       logger: pino({ level: 'silent' }),
       rateLimit: { max: 5, timeWindowMs: 60_000 },
     });
     try {
-      const q = provisionUrl({ username: '1001@acme.example', password: 'AAAA', deviceId: 'flood', reprovision: 'true' });
+      const q = provisionUrl({
+        username: '1001@acme.example',
+        password: 'AAAA',
+        deviceId: 'flood',
+        reprovision: 'true',
+      });
       const statuses: number[] = [];
-      for (let i = 0; i < 8; i++) statuses.push((await flood.inject({ method: 'GET', url: q, remoteAddress: '198.51.100.7' })).statusCode);
+      for (let i = 0; i < 8; i++)
+        statuses.push((await flood.inject({ method: 'GET', url: q, remoteAddress: '198.51.100.7' })).statusCode);
       expect(statuses.slice(0, 5).every((s) => s !== 429)).toBe(true);
       expect(statuses.slice(5)).toEqual([429, 429, 429]);
       const limited = await flood.inject({ method: 'GET', url: q, remoteAddress: '198.51.100.7' });
@@ -301,30 +395,69 @@ describe('devices over REST', () => {
   async function activated(ext: string, appId: string): Promise<{ id: string; token: string }> {
     const c = await code('admin', ext);
     await provision({ username: `${ext}@acme.example`, password: c.token, deviceId: appId, reprovision: 'false' });
-    return { id: (await w.devices.list({ domainId: acmeId })).find((d) => d.appDeviceId === appId)!.id, token: c.token };
+    return {
+      id: (await w.devices.list({ domainId: acmeId })).find((d) => d.appDeviceId === appId)!.id,
+      token: c.token,
+    };
   }
   const reprovision = async (ext: string, token: string, appId: string) =>
-    (await provision({ username: `${ext}@acme.example`, password: token, deviceId: appId, reprovision: 'true' })).json<{ update: boolean; errmsg: string; sipaccounts: Array<{ sipusername: string }> }>();
+    (await provision({ username: `${ext}@acme.example`, password: token, deviceId: appId, reprovision: 'true' })).json<{
+      update: boolean;
+      errmsg: string;
+      sipaccounts: Array<{ sipusername: string }>;
+    }>();
 
   it('lists devices with their template and lines; agents see only their own apps', async () => {
     const d = await activated('1003', '8F14E45F-CEEA-4E7A-9B1C-2D3E4F5A6B7C');
     const res = await app.inject({ method: 'GET', url: `/api/v1/provisioning/devices/${d.id}`, headers: as('admin') });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ template: 'sessiontalk/ios', ext: '1003', enabled: true, lines: [{ ext: '1003', position: 1, transport: 'udp' }] });
+    expect(res.json()).toMatchObject({
+      template: 'sessiontalk/ios',
+      ext: '1003',
+      enabled: true,
+      lines: [{ ext: '1003', position: 1, transport: 'udp' }],
+    });
     expect(res.body).not.toContain('codeHash');
-    expect((await app.inject({ method: 'GET', url: `/api/v1/provisioning/devices/${d.id}`, headers: as('agent1002') })).statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: `/api/v1/provisioning/devices/${d.id}`, headers: as('otheradmin') })).statusCode).toBe(404);
-    const mine = (await app.inject({ method: 'GET', url: '/api/v1/provisioning/devices', headers: as('agent1002') })).json<{ devices: Array<{ ext: string }> }>();
+    expect(
+      (await app.inject({ method: 'GET', url: `/api/v1/provisioning/devices/${d.id}`, headers: as('agent1002') }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (await app.inject({ method: 'GET', url: `/api/v1/provisioning/devices/${d.id}`, headers: as('otheradmin') }))
+        .statusCode,
+    ).toBe(404);
+    const mine = (
+      await app.inject({ method: 'GET', url: '/api/v1/provisioning/devices', headers: as('agent1002') })
+    ).json<{ devices: Array<{ ext: string }> }>();
     expect(mine.devices.every((x) => x.ext === '1002')).toBe(true);
-    expect((await app.inject({ method: 'GET', url: `/api/v1/provisioning/devices?domainId=${acmeId}`, headers: as('otheradmin') })).json()).toEqual({ devices: [] });
+    expect(
+      (
+        await app.inject({
+          method: 'GET',
+          url: `/api/v1/provisioning/devices?domainId=${acmeId}`,
+          headers: as('otheradmin'),
+        })
+      ).json(),
+    ).toEqual({ devices: [] });
   });
 
   it('disable holds settings back, a new line arrives at the next update, clearing json_md5 recreates, delete logs the app out', async () => {
     const d = await activated('1001', 'managed-app');
-    const patch = (body: unknown, who = 'admin') => app.inject({ method: 'PATCH', url: `/api/v1/provisioning/devices/${d.id}`, headers: as(who), payload: body as object });
+    const patch = (body: unknown, who = 'admin') =>
+      app.inject({
+        method: 'PATCH',
+        url: `/api/v1/provisioning/devices/${d.id}`,
+        headers: as(who),
+        payload: body as object,
+      });
     expect((await patch({ enabled: false }, 'agent1001')).statusCode).toBe(403);
     expect((await patch({ enabled: false })).json()).toMatchObject({ enabled: false });
-    const line = await app.inject({ method: 'POST', url: `/api/v1/provisioning/devices/${d.id}/lines`, headers: as('admin'), payload: { ext: '1002', transport: 'tcp' } });
+    const line = await app.inject({
+      method: 'POST',
+      url: `/api/v1/provisioning/devices/${d.id}/lines`,
+      headers: as('admin'),
+      payload: { ext: '1002', transport: 'tcp' },
+    });
     expect(line.statusCode).toBe(201);
     expect((await reprovision('1001', d.token, 'managed-app')).errmsg).toBe(M.disabled);
     await patch({ enabled: true });
@@ -334,26 +467,73 @@ describe('devices over REST', () => {
     expect((await reprovision('1001', d.token, 'managed-app')).update).toBe(false);
     expect((await patch({ jsonMd5: null })).statusCode).toBe(200);
     expect((await reprovision('1001', d.token, 'managed-app')).update).toBe(true);
-    expect((await app.inject({ method: 'DELETE', url: `/api/v1/provisioning/devices/${d.id}`, headers: as('admin') })).statusCode).toBe(204);
-    expect(await reprovision('1001', d.token, 'managed-app')).toEqual({ update: true, errmsg: M.invalidDevice, sipaccounts: [] });
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/api/v1/provisioning/devices/${d.id}`, headers: as('admin') }))
+        .statusCode,
+    ).toBe(204);
+    expect(await reprovision('1001', d.token, 'managed-app')).toEqual({
+      update: true,
+      errmsg: M.invalidDevice,
+      sipaccounts: [],
+    });
     const audit = (await w.auditOf(acmeId)).filter((e) => e.resource === 'device').map((e) => e.action);
-    expect(audit).toEqual(expect.arrayContaining(['activate', 'disable', 'add_line', 'enable', 'update', 'delete', 'deactivate']));
+    expect(audit).toEqual(
+      expect.arrayContaining(['activate', 'disable', 'add_line', 'enable', 'update', 'delete', 'deactivate']),
+    );
   });
 
   it('answers bad bodies and ids with a clear 4xx', async () => {
     const d = await activated('1002', 'body-app');
     const url = `/api/v1/provisioning/devices/${d.id}`;
     const cases: Array<[string, InjectOptions, number]> = [
-      ['not JSON', { method: 'PATCH', url, headers: { ...as('admin'), 'content-type': 'application/json' }, payload: '{"enabled":' }, 400],
+      [
+        'not JSON',
+        {
+          method: 'PATCH',
+          url,
+          headers: { ...as('admin'), 'content-type': 'application/json' },
+          payload: '{"enabled":',
+        },
+        400,
+      ],
       ['unknown field', { method: 'PATCH', url, headers: as('admin'), payload: { enabled: true, hack: 1 } }, 422],
       ['wrong type', { method: 'PATCH', url, headers: as('admin'), payload: { enabled: 'yes' } }, 422],
       ['nothing to change', { method: 'PATCH', url, headers: as('admin'), payload: {} }, 422],
       ['bad id', { method: 'GET', url: '/api/v1/provisioning/devices/not-a-uuid', headers: as('admin') }, 422],
-      ['unknown id', { method: 'DELETE', url: '/api/v1/provisioning/devices/00000000-0000-4000-8000-000000000000', headers: as('admin') }, 404],
-      ['line from another domain', { method: 'POST', url: `${url}/lines`, headers: as('admin'), payload: { ext: '2001' } }, 404],
-      ['bad transport', { method: 'POST', url: `${url}/lines`, headers: as('admin'), payload: { ext: '1001', transport: 'sctp' } }, 422],
-      ['oversized', { method: 'POST', url: '/api/v1/provisioning/codes', headers: as('admin'), payload: { ext: 'x'.repeat(20_000) } }, 413],
-      ['code for an array', { method: 'POST', url: '/api/v1/provisioning/codes', headers: as('admin'), payload: [1, 2] }, 422],
+      [
+        'unknown id',
+        {
+          method: 'DELETE',
+          url: '/api/v1/provisioning/devices/00000000-0000-4000-8000-000000000000',
+          headers: as('admin'),
+        },
+        404,
+      ],
+      [
+        'line from another domain',
+        { method: 'POST', url: `${url}/lines`, headers: as('admin'), payload: { ext: '2001' } },
+        404,
+      ],
+      [
+        'bad transport',
+        { method: 'POST', url: `${url}/lines`, headers: as('admin'), payload: { ext: '1001', transport: 'sctp' } },
+        422,
+      ],
+      [
+        'oversized',
+        {
+          method: 'POST',
+          url: '/api/v1/provisioning/codes',
+          headers: as('admin'),
+          payload: { ext: 'x'.repeat(20_000) },
+        },
+        413,
+      ],
+      [
+        'code for an array',
+        { method: 'POST', url: '/api/v1/provisioning/codes', headers: as('admin'), payload: [1, 2] },
+        422,
+      ],
     ];
     for (const [name, req, status] of cases) {
       const res = await app.inject(req);
@@ -373,6 +553,8 @@ describe('the .appinstaller document', () => {
     expect(res.body).toContain(`Uri="https://pbx.test${url}"`);
     expect(res.body).toContain('Uri="https://downloads.example/sessioncloud.msixbundle"');
     expect(res.body).toContain('Name="SessionTalkLtd.SessionCloudSoftphone"');
-    expect((await app.inject({ method: 'GET', url: url.replace('acme.example', 'nowhere.example') })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: url.replace('acme.example', 'nowhere.example') })).statusCode).toBe(
+      404,
+    );
   });
 });

@@ -54,7 +54,12 @@ const ERROR_STATUS: Record<ProvisioningErrorCode, number> = {
   MAX_ACTIVATIONS: 409,
 };
 
-const printable = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const printable = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 /** The cloud's query. Strings only: a repeated parameter (an array) is a bad request. */
 const provisionQuery = z.object({
   username: z.string().min(3).max(320),
@@ -62,9 +67,15 @@ const provisionQuery = z.object({
   deviceId: printable(200),
   reprovision: z.enum(['true', 'false', '']).optional(),
 });
-const createCodeBody = z.strictObject({ ext: z.string().min(1).max(64), domain: z.string().min(1).max(253).optional() });
+const createCodeBody = z.strictObject({
+  ext: z.string().min(1).max(64),
+  domain: z.string().min(1).max(253).optional(),
+});
 const devicePatchBody = z.strictObject({ enabled: z.boolean().optional(), jsonMd5: z.null().optional() });
-const addLineBody = z.strictObject({ ext: z.string().min(1).max(64), transport: z.enum(SESSIONTALK_TRANSPORTS).optional() });
+const addLineBody = z.strictObject({
+  ext: z.string().min(1).max(64),
+  transport: z.enum(SESSIONTALK_TRANSPORTS).optional(),
+});
 const idParams = z.object({ id: z.uuid() });
 const listQuery = z.object({ domainId: z.uuid().optional() });
 
@@ -82,16 +93,21 @@ export async function registerProvisioningRoutes(app: FastifyInstance, o: Provis
     });
     pub.setErrorHandler((err: { statusCode?: number; message: string; body?: ProvisionBody }, _req, reply) => {
       if (err.statusCode === 429 && err.body) return reply.status(429).send(err.body);
-      const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      const status =
+        err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status === 500) o.logger.error({ err }, 'provisioning request failed');
-      return reply.status(status).send(sessionTalkError(status === 500 ? 'Server error, try again later' : 'Bad Request'));
+      return reply
+        .status(status)
+        .send(sessionTalkError(status === 500 ? 'Server error, try again later' : 'Bad Request'));
     });
 
     const provision = async (req: FastifyRequest, reply: FastifyReply) => {
       const q = provisionQuery.safeParse(req.query);
       const user = q.success ? activationLinks.parseUsername(q.data.username) : undefined;
       if (!q.success || !user) {
-        const issue = q.success ? 'username must be <ext>@<domain>' : `${q.error.issues[0]?.path.join('.') ?? 'query'}: ${q.error.issues[0]?.message ?? 'invalid'}`;
+        const issue = q.success
+          ? 'username must be <ext>@<domain>'
+          : `${q.error.issues[0]?.path.join('.') ?? 'query'}: ${q.error.issues[0]?.message ?? 'invalid'}`;
         return reply.status(400).send(sessionTalkError(`Bad Request: ${issue}`));
       }
       const answer = await o.provisioning.provision({
@@ -109,7 +125,9 @@ export async function registerProvisioningRoutes(app: FastifyInstance, o: Provis
       pub.get(path, async (req, reply) => {
         const deviceId = (req.query as Record<string, unknown>).deviceId;
         if (typeof deviceId === 'string' && deviceId.length > 0) return provision(req, reply);
-        return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'desk-phone provisioning is not served here' } });
+        return reply
+          .status(404)
+          .send({ error: { code: 'NOT_FOUND', message: 'desk-phone provisioning is not served here' } });
       });
 
     pub.get(APPINSTALLER_ROUTE, async (req, reply) => {
@@ -117,7 +135,9 @@ export async function registerProvisioningRoutes(app: FastifyInstance, o: Provis
       const domain = name.length <= 253 ? await o.directory.findDomain(name) : undefined;
       const s = domain ? await o.settings.get(domain.id) : undefined;
       if (!domain || !s?.windowsSoftphone || !s.windowsBundleUrl)
-        return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'no Windows softphone is offered for this domain' } });
+        return reply
+          .status(404)
+          .send({ error: { code: 'NOT_FOUND', message: 'no Windows softphone is offered for this domain' } });
       const selfUrl = o.publicUrl + activationLinks.appinstallerPath(domain.domain);
       return reply
         .header('content-type', 'application/appinstaller; charset=utf-8')
@@ -142,7 +162,16 @@ export async function registerProvisioningRoutes(app: FastifyInstance, o: Provis
       api.get('/extensions', async (req) => {
         const q = parse(listQuery, req.query);
         const list = await o.codes.listActivatable(principal(req), q.domainId);
-        return { extensions: list.map((e) => ({ userId: e.userId, domainId: e.domainId, domain: e.domain, ext: e.ext, name: e.name ?? null, activations: e.activations })) };
+        return {
+          extensions: list.map((e) => ({
+            userId: e.userId,
+            domainId: e.domainId,
+            domain: e.domain,
+            ext: e.ext,
+            name: e.name ?? null,
+            activations: e.activations,
+          })),
+        };
       });
       api.post('/codes', { bodyLimit }, async (req, reply) => {
         const p = principal(req);
@@ -155,9 +184,13 @@ export async function registerProvisioningRoutes(app: FastifyInstance, o: Provis
         const q = parse(listQuery, req.query);
         return { devices: (await o.devices.list(principal(req), q.domainId)).map(deviceView) };
       });
-      api.get('/devices/:id', async (req) => deviceView(await o.devices.get(principal(req), parse(idParams, req.params).id)));
+      api.get('/devices/:id', async (req) =>
+        deviceView(await o.devices.get(principal(req), parse(idParams, req.params).id)),
+      );
       api.patch('/devices/:id', { bodyLimit }, async (req) =>
-        deviceView(await o.devices.update(principal(req), parse(idParams, req.params).id, parse(devicePatchBody, req.body))),
+        deviceView(
+          await o.devices.update(principal(req), parse(idParams, req.params).id, parse(devicePatchBody, req.body)),
+        ),
       );
       api.delete('/devices/:id', async (req, reply) => {
         await o.devices.delete(principal(req), parse(idParams, req.params).id);
@@ -165,7 +198,11 @@ export async function registerProvisioningRoutes(app: FastifyInstance, o: Provis
       });
       api.post('/devices/:id/lines', { bodyLimit }, async (req, reply) => {
         const b = parse(addLineBody, req.body);
-        return reply.status(201).send(deviceView(await o.devices.addLine(principal(req), parse(idParams, req.params).id, b.ext, b.transport)));
+        return reply
+          .status(201)
+          .send(
+            deviceView(await o.devices.addLine(principal(req), parse(idParams, req.params).id, b.ext, b.transport)),
+          );
       });
       done();
     },
@@ -223,6 +260,12 @@ export function deviceView(d: DeviceWithLines) {
     updatedAt: d.updatedAt.toISOString(),
     lastProvisionedAt: d.lastProvisionedAt?.toISOString() ?? null,
     lastProvisionedIp: d.lastProvisionedIp,
-    lines: d.lines.map((l) => ({ id: l.id, ext: l.ext, position: l.position, transport: l.transport, enabled: l.enabled })),
+    lines: d.lines.map((l) => ({
+      id: l.id,
+      ext: l.ext,
+      position: l.position,
+      transport: l.transport,
+      enabled: l.enabled,
+    })),
   };
 }

@@ -43,7 +43,9 @@ describe('handset activations create', () => {
     const lines = t.out.join('').trimEnd().split('\n');
     expect(lines[0]).toBe(`wrote the QR image to ${join(dataDir, 'qr.png')}`);
     expect(lines[1]).toMatch(/^activation code for 1001@acme\.example, expires \d{4}-\d\d-\d\dT/);
-    expect(lines[2]).toMatch(/^windows softphone link: ms-appinstaller:\?source=http:\/\/.*activationUri=scsc:\?username=1001@acme\.example%26password=/);
+    expect(lines[2]).toMatch(
+      /^windows softphone link: ms-appinstaller:\?source=http:\/\/.*activationUri=scsc:\?username=1001@acme\.example%26password=/,
+    );
     expect(lines.at(-1)).toMatch(QR_LINE);
     expect(await decodePng(join(dataDir, 'qr.png'))).toBe(lines.at(-1));
   }, 120_000);
@@ -56,7 +58,9 @@ describe('handset activations create', () => {
     expect(await runCli(['activations', 'create', '1001'], usage.io)).toBe(1);
     expect(usage.err.join('')).toMatch(/^handset: expected <ext>@<domain>/);
     const png = io(dataDir);
-    expect(await runCli(['activations', 'create', '1001@acme.example', '--png', '/nonexistent-dir/x.png'], png.io)).toBe(1);
+    expect(
+      await runCli(['activations', 'create', '1001@acme.example', '--png', '/nonexistent-dir/x.png'], png.io),
+    ).toBe(1);
     expect(png.err.join('')).toMatch(/^handset: cannot write \/nonexistent-dir\/x\.png/);
   }, 180_000);
 

@@ -65,7 +65,9 @@ export class ActivationCodeService {
     if (p.role !== 'superadmin' && p.domainId !== target) return [];
     const all = await this.#o.directory.listExtensions(target);
     const visible = ActivationCodeService.viewsAll(p, target) ? all : await this.#assigned(p, all);
-    return Promise.all(visible.map(async (e) => ({ ...e, activations: await this.#o.devices.countActivations(e.userId) })));
+    return Promise.all(
+      visible.map(async (e) => ({ ...e, activations: await this.#o.devices.countActivations(e.userId) })),
+    );
   }
 
   /** Issues a code for ext@domain, if the viewer may activate it. */
@@ -86,7 +88,13 @@ export class ActivationCodeService {
     });
     const qrText = activationLinks.qrText(target.ext, target.domain, issued.token, s.providerId);
     const windowsLink = s.windowsSoftphone
-      ? activationLinks.windowsLink(target.ext, target.domain, issued.token, s.providerId, this.#o.publicUrl + activationLinks.appinstallerPath(target.domain))
+      ? activationLinks.windowsLink(
+          target.ext,
+          target.domain,
+          issued.token,
+          s.providerId,
+          this.#o.publicUrl + activationLinks.appinstallerPath(target.domain),
+        )
       : undefined;
     const images = await renderQr(qrText);
     await this.#o.audit.record(p, {

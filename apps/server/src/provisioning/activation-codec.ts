@@ -9,7 +9,9 @@ const FIXED_PLAIN = 16 + 4 + 4; // code id | issued at | expires at
 /** Longest extension a code carries (the directory's limit is lower). */
 const MAX_EXT_BYTES = 64;
 /** Longest token text accepted before any work is done on it. */
-export const MAX_TOKEN_LENGTH = Math.ceil(((HEADER_BYTES + IV_BYTES + FIXED_PLAIN + MAX_EXT_BYTES + TAG_BYTES) * 4) / 3);
+export const MAX_TOKEN_LENGTH = Math.ceil(
+  ((HEADER_BYTES + IV_BYTES + FIXED_PLAIN + MAX_EXT_BYTES + TAG_BYTES) * 4) / 3,
+);
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+$/;
 /** Derived keys kept in memory; beyond this the cache starts over (keys are cheap to derive). */
 const KEY_CACHE_LIMIT = 4096;
@@ -53,8 +55,10 @@ export class ActivationCodec {
   /** Issues a code for `ext` in `domainId`, valid `lifetimeS` from `nowS`, under the key of the current period. */
   issue(input: { domainId: string; ext: string; nowS: number; lifetimeS: number; periodS: number }): IssuedCode {
     const ext = Buffer.from(input.ext, 'utf8');
-    if (ext.length === 0 || ext.length > MAX_EXT_BYTES) throw new ProvisioningError('INVALID_INPUT', 'extension too long for a code');
-    if (input.lifetimeS > input.periodS) throw new ProvisioningError('INVALID_INPUT', 'a code may not outlive its key period');
+    if (ext.length === 0 || ext.length > MAX_EXT_BYTES)
+      throw new ProvisioningError('INVALID_INPUT', 'extension too long for a code');
+    if (input.lifetimeS > input.periodS)
+      throw new ProvisioningError('INVALID_INPUT', 'a code may not outlive its key period');
     const issuedAt = Math.floor(input.nowS);
     const expiresAt = issuedAt + Math.floor(input.lifetimeS);
     const epoch = Math.floor(issuedAt / input.periodS);
@@ -98,7 +102,8 @@ export class ActivationCodec {
     const invalid = () => new ProvisioningError('CODE_INVALID', 'this is not a valid activation code');
     if (token.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(token)) throw invalid();
     const raw = Buffer.from(token, 'base64url');
-    if (raw.length < HEADER_BYTES + IV_BYTES + FIXED_PLAIN + 1 + TAG_BYTES || raw.readUInt8(0) !== VERSION) throw invalid();
+    if (raw.length < HEADER_BYTES + IV_BYTES + FIXED_PLAIN + 1 + TAG_BYTES || raw.readUInt8(0) !== VERSION)
+      throw invalid();
     const header = raw.subarray(0, HEADER_BYTES);
     const epoch = header.readUInt32BE(1);
     const periodS = header.readUInt32BE(5);
@@ -111,7 +116,9 @@ export class ActivationCodec {
     const iv = raw.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
     const tag = raw.subarray(raw.length - TAG_BYTES);
     const body = raw.subarray(HEADER_BYTES + IV_BYTES, raw.length - TAG_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', this.#key(domainId, periodS, epoch), iv, { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', this.#key(domainId, periodS, epoch), iv, {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(aad(header, domainId));
     decipher.setAuthTag(tag);
     let plain: Buffer;

@@ -31,7 +31,8 @@ export const activationLinks = {
     const ext = username.slice(0, at);
     const domain = username.slice(at + 1).toLowerCase();
     if (!/^[A-Za-z0-9._+*#-]{1,64}$/.test(ext)) return undefined;
-    if (domain.length > 253 || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) return undefined;
+    if (domain.length > 253 || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain))
+      return undefined;
     return { ext, domain };
   },
 };

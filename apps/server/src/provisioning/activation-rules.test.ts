@@ -19,7 +19,12 @@ interface RuleContext {
   domain: string;
   domainId: string;
   /** Provision in this row's domain as ext 1001 unless told otherwise. */
-  call(r: { token: string; appDeviceId: string; reprovision?: boolean; ext?: string }): ReturnType<ProvisioningWorld['provision']>;
+  call(r: {
+    token: string;
+    appDeviceId: string;
+    reprovision?: boolean;
+    ext?: string;
+  }): ReturnType<ProvisioningWorld['provision']>;
   devices(): ReturnType<ProvisioningWorld['devices']['list']>;
   auditReasons(action: string): Promise<unknown[]>;
 }
@@ -39,7 +44,13 @@ const RULES: Array<{ rule: string; run: (c: RuleContext) => Promise<void> }> = [
       });
       const [device, ...more] = await c.devices();
       expect(more).toEqual([]);
-      expect(device).toMatchObject({ appDeviceId: APP_A, template: 'sessiontalk/android', codeId: code.codeId, ext: '1001', enabled: true });
+      expect(device).toMatchObject({
+        appDeviceId: APP_A,
+        template: 'sessiontalk/android',
+        codeId: code.codeId,
+        ext: '1001',
+        enabled: true,
+      });
       expect(device!.jsonMd5).toMatch(/^[0-9a-f]{32}$/);
       expect(device!.lines.map((l) => [l.ext, l.transport])).toEqual([['1001', 'udp']]);
       expect(await c.auditReasons('activate')).toEqual(['new app, fresh code']);
@@ -86,7 +97,12 @@ const RULES: Array<{ rule: string; run: (c: RuleContext) => Promise<void> }> = [
       const first = await c.w.issue(c.domain, '1001');
       await c.call({ token: first.token, appDeviceId: APP_A });
       const [old] = await c.devices();
-      await c.w.devices.addLine(old!.id, { domainId: c.domainId, userId: (await userId(c, '1002'))!, ext: '1002', transport: 'tcp' });
+      await c.w.devices.addLine(old!.id, {
+        domainId: c.domainId,
+        userId: (await userId(c, '1002'))!,
+        ext: '1002',
+        transport: 'tcp',
+      });
       const fresh = await c.w.issue(c.domain, '1001');
       const a = await c.call({ token: fresh.token, appDeviceId: APP_A });
       expect(a.body).toMatchObject({ update: true, errmsg: M.activated });
@@ -161,7 +177,12 @@ const RULES: Array<{ rule: string; run: (c: RuleContext) => Promise<void> }> = [
       await c.call({ token: code.token, appDeviceId: APP_A });
       const [device] = await c.devices();
       await c.w.devices.update(device!.id, { enabled: false });
-      await c.w.devices.addLine(device!.id, { domainId: c.domainId, userId: (await userId(c, '1002'))!, ext: '1002', transport: 'tls' });
+      await c.w.devices.addLine(device!.id, {
+        domainId: c.domainId,
+        userId: (await userId(c, '1002'))!,
+        ext: '1002',
+        transport: 'tls',
+      });
       const disabled = await c.call({ token: code.token, appDeviceId: APP_A, reprovision: true });
       expect(disabled.body).toEqual({ update: false, errmsg: M.disabled, sipaccounts: [] });
       await c.w.devices.update(device!.id, { enabled: true });
@@ -188,7 +209,12 @@ const RULES: Array<{ rule: string; run: (c: RuleContext) => Promise<void> }> = [
       await c.call({ token: other.token, appDeviceId: WINDOWS, ext: '1002' });
       const windows = (await c.devices()).find((d) => d.appDeviceId === WINDOWS)!;
       expect(windows.template).toBe('sessiontalk/windows');
-      await c.w.devices.addLine(windows.id, { domainId: c.domainId, userId: (await userId(c, '1001'))!, ext: '1001', transport: 'udp' });
+      await c.w.devices.addLine(windows.id, {
+        domainId: c.domainId,
+        userId: (await userId(c, '1001'))!,
+        ext: '1001',
+        transport: 'udp',
+      });
       expect((await c.call({ token: second.token, appDeviceId: APP_B })).body.errmsg).toBe(M.maxDevices);
       c.w.settings.set('sessiontalk.max_activations', 0, c.domainId);
       expect((await c.call({ token: second.token, appDeviceId: APP_B })).body.errmsg).toBe(M.activated);
@@ -205,7 +231,9 @@ const RULES: Array<{ rule: string; run: (c: RuleContext) => Promise<void> }> = [
       const refused = await c.call({ token: another.token, appDeviceId: APP_A, ext: '1002' });
       expect(refused.body.errmsg).toBe(M.maxDevices);
       expect((await c.devices()).map((d) => d.appDeviceId).sort()).toEqual([APP_A, APP_B].sort());
-      expect((await c.call({ token: mine.token, appDeviceId: APP_A, reprovision: true })).body.sipaccounts).toHaveLength(1);
+      expect(
+        (await c.call({ token: mine.token, appDeviceId: APP_A, reprovision: true })).body.sipaccounts,
+      ).toHaveLength(1);
     },
   },
   {
@@ -242,7 +270,14 @@ describe.each(testBackends(pgdb))('activation rules on %s', (_name, database) =>
       w,
       domain,
       domainId,
-      call: (r) => w.provision({ domain, ext: r.ext ?? '1001', reprovision: r.reprovision ?? false, token: r.token, appDeviceId: r.appDeviceId }),
+      call: (r) =>
+        w.provision({
+          domain,
+          ext: r.ext ?? '1001',
+          reprovision: r.reprovision ?? false,
+          token: r.token,
+          appDeviceId: r.appDeviceId,
+        }),
       devices: () => w.devices.list({ domainId }),
       async auditReasons(action) {
         return (await w.auditOf(domainId)).filter((e) => e.action === action).map((e) => e.detail?.reason);

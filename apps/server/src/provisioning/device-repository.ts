@@ -50,7 +50,11 @@ export class DeviceRepository {
   }
 
   /** The device of an app installation in `domainId`. */
-  async findByAppDeviceId(domainId: string, appDeviceId: string, db: Db = this.store.db): Promise<DeviceRow | undefined> {
+  async findByAppDeviceId(
+    domainId: string,
+    appDeviceId: string,
+    db: Db = this.store.db,
+  ): Promise<DeviceRow | undefined> {
     const [row] = await db
       .select()
       .from(provisioningDevices)
@@ -80,7 +84,11 @@ export class DeviceRepository {
               .where(eq(provisioningDeviceLines.userId, filter.userId)),
           ),
     );
-    const devices = await db.select().from(provisioningDevices).where(where).orderBy(sql`${provisioningDevices.createdAt} desc`);
+    const devices = await db
+      .select()
+      .from(provisioningDevices)
+      .where(where)
+      .orderBy(sql`${provisioningDevices.createdAt} desc`);
     if (devices.length === 0) return [];
     const lines = await db
       .select()
@@ -133,7 +141,10 @@ export class DeviceRepository {
   /** Deletes devices (their lines go with them); returns how many existed. */
   async delete(ids: string[], db: Db = this.store.db): Promise<number> {
     if (ids.length === 0) return 0;
-    const gone = await db.delete(provisioningDevices).where(inArray(provisioningDevices.id, ids)).returning({ id: provisioningDevices.id });
+    const gone = await db
+      .delete(provisioningDevices)
+      .where(inArray(provisioningDevices.id, ids))
+      .returning({ id: provisioningDevices.id });
     return gone.length;
   }
 

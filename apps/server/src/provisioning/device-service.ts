@@ -31,7 +31,8 @@ export class DeviceService {
   async list(p: Principal, domainId?: string): Promise<DeviceWithLines[]> {
     const target = p.role === 'superadmin' ? domainId : p.domainId;
     if (p.role !== 'superadmin' && domainId !== undefined && domainId !== p.domainId) return [];
-    if (target !== undefined && ActivationCodeService.viewsAll(p, target)) return this.o.devices.list({ domainId: target });
+    if (target !== undefined && ActivationCodeService.viewsAll(p, target))
+      return this.o.devices.list({ domainId: target });
     if (p.role === 'superadmin') return this.o.devices.list({});
     return (await this.o.devices.list({ domainId: target, userId: p.userId })).filter((d) => ownApp(p, d));
   }
@@ -47,7 +48,11 @@ export class DeviceService {
   async delete(p: Principal, id: string): Promise<void> {
     const d = await this.get(p, id);
     await this.o.devices.delete([d.id]);
-    await this.#audit(p, d, 'delete', { reason: 'deleted through the API', appDeviceId: d.appDeviceId, template: d.template });
+    await this.#audit(p, d, 'delete', {
+      reason: 'deleted through the API',
+      appDeviceId: d.appDeviceId,
+      template: d.template,
+    });
   }
 
   /** Enables or disables a device, or clears its json_md5. Managers only. */
@@ -56,7 +61,8 @@ export class DeviceService {
     const change: { enabled?: boolean; jsonMd5?: null } = {};
     if (patch.enabled !== undefined) change.enabled = patch.enabled;
     if (patch.jsonMd5 === null) change.jsonMd5 = null;
-    if (Object.keys(change).length === 0) throw new ProvisioningError('INVALID_INPUT', 'nothing to change: send enabled and/or jsonMd5: null');
+    if (Object.keys(change).length === 0)
+      throw new ProvisioningError('INVALID_INPUT', 'nothing to change: send enabled and/or jsonMd5: null');
     await this.o.devices.update(d.id, change);
     await this.#audit(p, d, change.enabled === false ? 'disable' : change.enabled ? 'enable' : 'update', {
       reason: 'changed through the API',
@@ -71,7 +77,12 @@ export class DeviceService {
     const domain = (await this.o.directory.listExtensions(d.domainId)).find((e) => e.ext === ext);
     if (!domain) throw new ProvisioningError('NOT_FOUND', `no extension ${ext} in this device's domain`);
     const t = transport ?? (await this.o.settings.get(d.domainId)).transport;
-    const added = await this.o.devices.addLine(d.id, { domainId: d.domainId, userId: domain.userId, ext: domain.ext, transport: t });
+    const added = await this.o.devices.addLine(d.id, {
+      domainId: d.domainId,
+      userId: domain.userId,
+      ext: domain.ext,
+      transport: t,
+    });
     if (!added) throw new ProvisioningError('INVALID_INPUT', `the device already carries ${ext}`);
     await this.#audit(p, d, 'add_line', { reason: 'line added through the API', ext: domain.ext, transport: t });
     return (await this.o.devices.get(d.id))!;
@@ -79,7 +90,8 @@ export class DeviceService {
 
   async #managed(p: Principal, id: string): Promise<DeviceWithLines> {
     const d = await this.get(p, id);
-    if (!ActivationCodeService.viewsAll(p, d.domainId)) throw new ProvisioningError('FORBIDDEN', 'only an admin of the domain may change devices');
+    if (!ActivationCodeService.viewsAll(p, d.domainId))
+      throw new ProvisioningError('FORBIDDEN', 'only an admin of the domain may change devices');
     return d;
   }
 

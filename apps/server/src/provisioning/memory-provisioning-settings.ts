@@ -24,7 +24,8 @@ export class MemoryProvisioningSettings implements ProvisioningSettings {
     target.set(key, normalized);
     try {
       // A server-wide change must hold for every domain that overrides nothing of it.
-      for (const d of domainId === undefined ? [undefined, ...this.#domains.keys()] : [domainId]) this.#resolve(d, target, domainId);
+      for (const d of domainId === undefined ? [undefined, ...this.#domains.keys()] : [domainId])
+        this.#resolve(d, target, domainId);
     } catch (err) {
       if (had) target.set(key, previous);
       else target.delete(key);

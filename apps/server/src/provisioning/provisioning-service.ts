@@ -113,7 +113,13 @@ export class ProvisioningService {
     const byApp = await devices.findByAppDeviceId(domain.id, req.appDeviceId);
     const paired = byCode !== undefined && byApp !== undefined && byCode.id === byApp.id && byCode.ext === req.ext;
 
-    if (paired) return this.#answer(byCode, domain.domain, req, req.reprovision ? PROVISION_MESSAGES.provisioned : PROVISION_MESSAGES.reactivated);
+    if (paired)
+      return this.#answer(
+        byCode,
+        domain.domain,
+        req,
+        req.reprovision ? PROVISION_MESSAGES.provisioned : PROVISION_MESSAGES.reactivated,
+      );
     if (req.reprovision) {
       // A deleted device, or a code that has since moved to another app: the app logs out.
       if (byApp) await devices.markProvisioned(byApp.id, new Date(this.#clock()), req.ip);
@@ -166,11 +172,20 @@ export class ProvisioningService {
     } catch (err) {
       if (!(err instanceof ProvisioningError)) throw err;
       const expired = err.code === 'CODE_EXPIRED' || err.code === 'KEY_RETIRED';
-      return { kind: 'refused', reason: err.message, message: expired ? PROVISION_MESSAGES.expiredCode : PROVISION_MESSAGES.invalidCode };
+      return {
+        kind: 'refused',
+        reason: err.message,
+        message: expired ? PROVISION_MESSAGES.expiredCode : PROVISION_MESSAGES.invalidCode,
+      };
     }
     // The username travels beside the code; both must name the same extension.
     const ext = claims.ext === req.ext ? await this.#o.directory.findExtension(domain.domain, claims.ext) : undefined;
-    if (!ext) return { kind: 'refused', reason: 'code does not match the username, or its extension is gone', message: PROVISION_MESSAGES.invalidCode };
+    if (!ext)
+      return {
+        kind: 'refused',
+        reason: 'code does not match the username, or its extension is gone',
+        message: PROVISION_MESSAGES.invalidCode,
+      };
     const settings = await this.#o.settings.get(domain.id);
     const template = deviceTemplateFor(req.appDeviceId);
     const devices = this.#o.devices;
@@ -182,11 +197,23 @@ export class ProvisioningService {
         if (byCode && !byApp) {
           // New app, previously used code: the device follows the code; the old app logs out.
           await devices.moveToApp(byCode.id, req.appDeviceId, template, tx);
-          return { kind: 'done', device: { ...byCode, appDeviceId: req.appDeviceId, template, jsonMd5: null }, message: PROVISION_MESSAGES.moved, reason: 'new app, previously used code', deleted: [] };
+          return {
+            kind: 'done',
+            device: { ...byCode, appDeviceId: req.appDeviceId, template, jsonMd5: null },
+            message: PROVISION_MESSAGES.moved,
+            reason: 'new app, previously used code',
+            deleted: [],
+          };
         }
         if (byCode && byApp && byCode.id === byApp.id) {
           // Same pair under another username cannot happen with a matching code; treat as paired.
-          return { kind: 'done', device: byCode, message: PROVISION_MESSAGES.reactivated, reason: 'code and app used together before', deleted: [] };
+          return {
+            kind: 'done',
+            device: byCode,
+            message: PROVISION_MESSAGES.reactivated,
+            reason: 'code and app used together before',
+            deleted: [],
+          };
         }
         const deleted = [byApp, byCode].filter((d): d is DeviceRow => d !== undefined);
         await devices.delete(
@@ -194,7 +221,11 @@ export class ProvisioningService {
           tx,
         );
         const reason =
-          byApp && byCode ? 'existing app and used code, not used together' : byApp ? 'existing app, fresh code' : 'new app, fresh code';
+          byApp && byCode
+            ? 'existing app and used code, not used together'
+            : byApp
+              ? 'existing app, fresh code'
+              : 'new app, fresh code';
         await this.#checkMaxActivations(ext, settings.maxActivations, tx);
         const device = await devices.create(
           {
@@ -224,7 +255,10 @@ export class ProvisioningService {
     if (max === 0) return;
     const active = await this.#o.devices.countActivations(ext.userId, tx);
     if (active >= max)
-      throw new ProvisioningError('MAX_ACTIVATIONS', `extension ${ext.ext} already has ${active} of ${max} activated apps`);
+      throw new ProvisioningError(
+        'MAX_ACTIVATIONS',
+        `extension ${ext.ext} already has ${active} of ${max} activated apps`,
+      );
   }
 
   /** The accounts of an activated device (or why there are none). */
@@ -256,7 +290,10 @@ export class ProvisioningService {
     }
     if (accounts.length === 0) {
       await devices.markProvisioned(device.id, now, req.ip);
-      await this.#audit({ id: device.domainId, domain }, 'deactivate', 'device', device.id, { reason: 'no enabled lines', ip: req.ip });
+      await this.#audit({ id: device.domainId, domain }, 'deactivate', 'device', device.id, {
+        reason: 'no enabled lines',
+        ip: req.ip,
+      });
       return logout(PROVISION_MESSAGES.noLines);
     }
     const md5 = createHash('md5').update(JSON.stringify(accounts)).digest('hex');
@@ -282,9 +319,16 @@ export class ProvisioningService {
     resolve(name).then(
       (records) => {
         if (!records.some((r) => r.port === port))
-          this.#o.logger.warn({ srv: name, port }, 'no SRV record points at the SIP port: SessionTalk apps will dial the default port');
+          this.#o.logger.warn(
+            { srv: name, port },
+            'no SRV record points at the SIP port: SessionTalk apps will dial the default port',
+          );
       },
-      () => this.#o.logger.warn({ srv: name, port }, 'no SRV record for a non-default SIP port: SessionTalk apps will dial the default port'),
+      () =>
+        this.#o.logger.warn(
+          { srv: name, port },
+          'no SRV record for a non-default SIP port: SessionTalk apps will dial the default port',
+        ),
     );
   }
 
@@ -309,7 +353,14 @@ export class ProvisioningService {
  * own kind, so `via` is 'token' and the detail says which app.
  */
 function appPrincipal(domain: { id: string; domain: string }): Principal {
-  return { userId: undefined, email: undefined, role: 'agent', domainId: domain.id, domain: domain.domain, via: 'token' };
+  return {
+    userId: undefined,
+    email: undefined,
+    role: 'agent',
+    domainId: domain.id,
+    domain: domain.domain,
+    via: 'token',
+  };
 }
 
 function logout(errmsg: string): ProvisionAnswer {

@@ -34,9 +34,13 @@ export interface ProvisioningWorld {
   /** A code for ext@domain under the domain's current settings. */
   issue(domain: string, ext: string): Promise<{ token: string; codeId: string; expiresAt: number }>;
   /** Calls the service with defaults for the request's other fields. */
-  provision(r: Partial<ProvisionRequest> & Pick<ProvisionRequest, 'token' | 'appDeviceId'>): ReturnType<ProvisioningService['provision']>;
+  provision(
+    r: Partial<ProvisionRequest> & Pick<ProvisionRequest, 'token' | 'appDeviceId'>,
+  ): ReturnType<ProvisioningService['provision']>;
   /** Audit entries of a domain, oldest first. */
-  auditOf(domainId: string): Promise<Array<{ action: string; resource: string; detail: Record<string, unknown> | undefined }>>;
+  auditOf(
+    domainId: string,
+  ): Promise<Array<{ action: string; resource: string; detail: Record<string, unknown> | undefined }>>;
   close(): Promise<void>;
 }
 
@@ -91,7 +95,13 @@ export async function provisioningWorld(database: DatabaseConfig): Promise<Provi
     async issue(domain, ext) {
       const domainId = ids.get(domain)!;
       const s = await settings.get(domainId);
-      return codec.issue({ domainId, ext, nowS: Math.floor(now.ms / 1000), lifetimeS: s.qrExpirationS, periodS: s.keyRotationS });
+      return codec.issue({
+        domainId,
+        ext,
+        nowS: Math.floor(now.ms / 1000),
+        lifetimeS: s.qrExpirationS,
+        periodS: s.keyRotationS,
+      });
     },
     provision(r) {
       return service.provision({ ext: '1001', domain: 'acme.example', reprovision: false, ip: '192.0.2.10', ...r });

@@ -37,7 +37,9 @@ describe('sessiontalk settings in the settings registry', () => {
         ['sessiontalk.key_rotation', 2_492_000],
       ]),
     );
-    const err = await service.set(CLI_PRINCIPAL, 'sessiontalk.transport', 'carrier-pigeon', domainId).catch((e: unknown) => e);
+    const err = await service
+      .set(CLI_PRINCIPAL, 'sessiontalk.transport', 'carrier-pigeon', domainId)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DirectoryError);
     expect((err as DirectoryError).fields).toEqual({ 'sessiontalk.transport': 'must be udp, tcp or tls' });
   });

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryProvisioningSettings } from './memory-provisioning-settings.js';
-import { DEFAULT_SESSIONTALK_SETTINGS, SettingsValueError, resolveSessionTalkSettings } from './sessiontalk-settings.js';
+import {
+  DEFAULT_SESSIONTALK_SETTINGS,
+  SettingsValueError,
+  resolveSessionTalkSettings,
+} from './sessiontalk-settings.js';
 
 function message(fn: () => unknown): string {
   try {
@@ -42,11 +46,19 @@ describe('sessiontalk settings', () => {
 
   it('refuses bad values with a message naming the key and the rule', () => {
     const settings = new MemoryProvisioningSettings();
-    expect(message(() => settings.set('sessiontalk.transport', 'sctp'))).toBe('sessiontalk.transport must be udp, tcp or tls');
-    expect(message(() => settings.set('sessiontalk.srtp', 'maybe'))).toBe('sessiontalk.srtp must be Enabled or Disabled');
-    expect(message(() => settings.set('sessiontalk.max_activations', -1))).toMatch(/max_activations must be 0 \(unlimited\) or more/);
+    expect(message(() => settings.set('sessiontalk.transport', 'sctp'))).toBe(
+      'sessiontalk.transport must be udp, tcp or tls',
+    );
+    expect(message(() => settings.set('sessiontalk.srtp', 'maybe'))).toBe(
+      'sessiontalk.srtp must be Enabled or Disabled',
+    );
+    expect(message(() => settings.set('sessiontalk.max_activations', -1))).toMatch(
+      /max_activations must be 0 \(unlimited\) or more/,
+    );
     expect(message(() => settings.set('sessiontalk.provider_id', 'a:b'))).toMatch(/provider_id may hold only/);
-    expect(message(() => settings.set('sessiontalk.qr_expiration', 'soon'))).toMatch(/qr_expiration must be a number of seconds/);
+    expect(message(() => settings.set('sessiontalk.qr_expiration', 'soon'))).toMatch(
+      /qr_expiration must be a number of seconds/,
+    );
   });
 
   it('refuses a qr_expiration above key_rotation, server-wide and per domain, and keeps the old value', async () => {

@@ -16,7 +16,9 @@ export interface SettingDefinition<T> {
 
 const flag = z.preprocess(
   (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
-  z.enum(['enabled', 'disabled'], { error: 'must be Enabled or Disabled' }).transform((v) => (v === 'enabled' ? 'Enabled' : 'Disabled')),
+  z
+    .enum(['enabled', 'disabled'], { error: 'must be Enabled or Disabled' })
+    .transform((v) => (v === 'enabled' ? 'Enabled' : 'Disabled')),
 );
 const seconds = (min: number, max: number) =>
   z.coerce
@@ -24,11 +26,14 @@ const seconds = (min: number, max: number) =>
     .int('must be a whole number of seconds')
     .min(min, `must be at least ${min} seconds`)
     .max(max, `must be at most ${max} seconds`);
-const bool = z.preprocess((v) => {
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  return s === 'true' || s === '1' || s === 'yes' ? true : s === 'false' || s === '0' || s === 'no' ? false : v;
-}, z.boolean({ error: 'must be true or false' }));
+const bool = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const s = v.trim().toLowerCase();
+    return s === 'true' || s === '1' || s === 'yes' ? true : s === 'false' || s === '0' || s === 'no' ? false : v;
+  },
+  z.boolean({ error: 'must be true or false' }),
+);
 
 /** Transports a SessionTalk account can use (the app wants them upper-cased on the wire). */
 export const SESSIONTALK_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
@@ -50,9 +55,14 @@ export const SESSIONTALK_SETTINGS = {
     scope: 'domain',
   } satisfies SettingDefinition<string>,
   'sessiontalk.max_activations': {
-    schema: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 (unlimited) or more').max(10_000, 'must be at most 10000'),
+    schema: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 (unlimited) or more')
+      .max(10_000, 'must be at most 10000'),
     default: 1,
-    description: 'Most apps activated per extension, counted across the devices that carry it as a line (0 = unlimited)',
+    description:
+      'Most apps activated per extension, counted across the devices that carry it as a line (0 = unlimited)',
     scope: 'domain',
   } satisfies SettingDefinition<number>,
   'sessiontalk.qr_expiration': {
@@ -170,7 +180,9 @@ export function isSessionTalkKey(key: string): key is SessionTalkSettingKey {
 export function resolveSessionTalkSettings(lookup: (key: SessionTalkSettingKey) => unknown): SessionTalkSettings {
   const value = <K extends SessionTalkSettingKey>(key: K) => {
     const raw = lookup(key);
-    return (raw === undefined ? SESSIONTALK_SETTINGS[key].default : parseSessionTalkSetting(key, raw)) as (typeof SESSIONTALK_SETTINGS)[K]['default'];
+    return (
+      raw === undefined ? SESSIONTALK_SETTINGS[key].default : parseSessionTalkSetting(key, raw)
+    ) as (typeof SESSIONTALK_SETTINGS)[K]['default'];
   };
   const settings: SessionTalkSettings = {
     providerId: value('sessiontalk.provider_id'),

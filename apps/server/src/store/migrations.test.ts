@@ -32,7 +32,9 @@ describe.each(testBackends(pgdb))('migrations on %s', (_name, database) => {
       const result = await store.db.execute(
         sql`select column_name, data_type, is_nullable from information_schema.columns where table_schema = 'public' and table_name = ${name}`,
       );
-      const actual = (result as unknown as { rows: { column_name: string; data_type: string; is_nullable: string }[] }).rows
+      const actual = (
+        result as unknown as { rows: { column_name: string; data_type: string; is_nullable: string }[] }
+      ).rows
         .map((r) => `${r.column_name} ${r.data_type}${r.is_nullable === 'NO' ? ' not null' : ''}`)
         .sort();
       const declared = getTableConfig(table)
