@@ -273,6 +273,18 @@ describe.each(testBackends(pgdb))('WebhookService on %s', (_name, database) => {
     },
   );
 
+  it.skipIf(!database)('closes without waiting for a receiver that hangs, leaving the delivery pending', async () => {
+    const hook = await service.create(owner, { url: receiver.url });
+    receiver.script = ['hang'];
+    service.handle(event('cdr.created', 'a.example'));
+    await until(() => receiver.hits.length === 1);
+    const started = Date.now();
+    await service.close();
+    expect(Date.now() - started).toBeLessThan(2000); // the request timeout is 10 s
+    const [log] = await deliveriesOf(hook.id);
+    expect(log).toMatchObject({ status: 'pending', attempts: 1, lastError: 'aborted at shutdown' });
+  });
+
   it.skipIf(!database)('keeps pending deliveries across a restart and delivers them when due', async () => {
     await service.close();
     service = make({ retry: { baseDelayMs: 5000 } });

@@ -133,6 +133,8 @@ export class WebhookService {
   private lastDropLog = 0;
   private started = false;
   private closed = false;
+  /** Aborts the requests in flight at close, so shutdown does not wait for slow receivers. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly o: WebhookServiceOptions) {
     this.clock = o.clock ?? Date.now;
@@ -162,6 +164,7 @@ export class WebhookService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopping.abort();
     this.cancelWake?.();
     this.cancelReload?.();
     await Promise.all([...this.inserts]);
@@ -421,7 +424,7 @@ export class WebhookService {
       const res = await this.fetch(hook.row.url, {
         method: 'POST',
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.stopping.signal]),
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Handset-Webhooks/1',
@@ -559,6 +562,7 @@ function toDelivery(r: typeof webhookDeliveries.$inferSelect): WebhookDelivery {
 function describeFetchError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   if (err.name === 'TimeoutError') return 'timed out';
+  if (err.name === 'AbortError') return 'aborted at shutdown';
   const cause = err.cause as { code?: string; message?: string } | undefined;
   return cause?.code ?? cause?.message ?? err.message;
 }
