@@ -285,4 +285,21 @@ describe.each(testBackends(pgdb))('activation rules on %s', (_name, database) =>
     };
     await run(c);
   });
+
+  it.skipIf(!database)('concurrent activations of one app end with one device and no server error', async () => {
+    const domain = 'race.acme.example';
+    const domainId = await w.addDomain(domain);
+    w.settings.set('sessiontalk.max_activations', 0, domainId);
+    const a = await w.issue(domain, '1001');
+    const b = await w.issue(domain, '1002');
+    const answers = await Promise.all([
+      w.provision({ domain, ext: '1001', token: a.token, appDeviceId: APP_A }),
+      w.provision({ domain, ext: '1002', token: b.token, appDeviceId: APP_A }),
+      w.provision({ domain, ext: '1001', token: a.token, appDeviceId: APP_B }),
+    ]);
+    expect(answers.map((x) => x.status)).toEqual([200, 200, 200]);
+    const devices = await w.devices.list({ domainId });
+    expect(devices.filter((d) => d.appDeviceId === APP_A)).toHaveLength(1);
+    expect(new Set(devices.map((d) => d.codeHash)).size).toBe(devices.length);
+  });
 });

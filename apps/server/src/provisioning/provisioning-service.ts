@@ -135,7 +135,15 @@ export class ProvisioningService {
       return logout(PROVISION_MESSAGES.invalidDevice);
     }
 
-    const result = await this.#activate(req, domain, hash);
+    let result: Activation;
+    try {
+      result = await this.#activate(req, domain, hash);
+    } catch (err) {
+      // Two activations of one app (or one code) for different extensions raced past each
+      // other's lock: the loser's insert hit a unique index. Once more sees the winner's device.
+      if (!isUniqueViolation(err)) throw err;
+      result = await this.#activate(req, domain, hash);
+    }
     if (result.kind === 'refused') {
       await this.#audit(domain, 'refuse', 'activation', undefined, {
         reason: result.reason,
@@ -369,4 +377,11 @@ function logout(errmsg: string): ProvisionAnswer {
 
 function invalidCode(): ProvisionAnswer {
   return { status: 403, body: { update: true, errmsg: PROVISION_MESSAGES.invalidCode, sipaccounts: [] } };
+}
+
+/** True when `err` (or a cause) is a PostgreSQL unique violation (23505). */
+function isUniqueViolation(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if ((e as Error & { code?: unknown }).code === '23505') return true;
+  return false;
 }
