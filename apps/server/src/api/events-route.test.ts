@@ -281,6 +281,23 @@ describe('event stream visibility', () => {
   });
 });
 
+describe('event stream type filter', () => {
+  beforeEach(() => start());
+
+  it('narrows the stream with ?types= and refuses a malformed filter with 400', async () => {
+    const c = await open('?token=owner-a&types=call.*,user.created');
+    bus.publish(registration('a.example', '1001@a.example'));
+    bus.publish(callStarted('a.example', '1001@a.example', '1002@a.example'));
+    bus.publish(directory('group.updated', 'dom-a', 'g1'));
+    bus.publish(directory('user.created', 'dom-a', 'u1'));
+    await c.waitFor((m) => m.type === 'user.created');
+    await settle();
+    expect(c.types()).toEqual(['call.started', 'user.created']);
+    for (const bad of ['drop%20table', 'call.*,' + 'x.y,'.repeat(40), '<script>'])
+      expect((await upgradeStatus(`${base}?token=owner-a&types=${bad}`)).status, bad.slice(0, 20)).toBe(400);
+  });
+});
+
 describe('event stream under hostile input', () => {
   it('closes on binary frames (1003), huge frames (1009) and message floods (1008), and keeps serving', async () => {
     await start({ maxMessagesPerInterval: 5 });

@@ -2,7 +2,8 @@
  * `GET /api/v1/events`: a WebSocket that pushes the platform events the caller may see, as JSON
  * `{type, payload, at}`. Token auth happens on the upgrade request (a bad token gets 401 and no
  * WebSocket). Owners and admins see their domain, agents their own registrations, calls and user
- * record, a superadmin everything (or one domain with `?domain=`).
+ * record, a superadmin everything (or one domain with `?domain=`); `?types=call.*,cdr.created`
+ * narrows the stream to those types.
  *
  * It shares the HTTP server's 'upgrade' event with SIP over WebSocket (`/sip`): each listener
  * takes only its own path, and this one answers 404 for paths nobody serves, so an upgrade
@@ -16,7 +17,13 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { DirectoryServices } from '../directory/directory-services.js';
 import { CLI_PRINCIPAL, type Principal } from '../directory/principal.js';
 import type { EventBus } from '../events/event-bus.js';
-import { eventParties, type DirectoryPayload, type PlatformEvent } from '../events/platform-event.js';
+import {
+  EVENT_FILTER,
+  eventParties,
+  eventTypeMatches,
+  type DirectoryPayload,
+  type PlatformEvent,
+} from '../events/platform-event.js';
 import { requestToken, type TokenAuthenticator } from '../events/request-token.js';
 
 /** Options of {@link EventStream.attach}. */
@@ -64,6 +71,8 @@ interface Scope {
   domain: string | undefined;
   /** Set for agents: the AORs whose events they see. */
   aors: ReadonlySet<string> | undefined;
+  /** `?types=call.*,cdr.created`: only these (default every type). */
+  types: readonly string[] | undefined;
 }
 
 interface Client {
@@ -210,14 +219,16 @@ export class EventStream {
       throw new UpgradeRefusal(503, 'UNAVAILABLE', 'Cannot check the token now');
     });
     if (principal === undefined) throw new UpgradeRefusal(401, 'UNAUTHORIZED', 'Invalid or expired token');
+    const types = parseTypes(url.searchParams.get('types'));
     const wanted = url.searchParams.get('domain')?.trim().toLowerCase() || undefined;
     if (principal.role === 'superadmin') {
-      if (wanted === undefined) return { principal, token, domainId: undefined, domain: undefined, aors: undefined };
+      if (wanted === undefined)
+        return { principal, token, domainId: undefined, domain: undefined, aors: undefined, types };
       if (this.o.findDomain === undefined)
-        return { principal, token, domainId: undefined, domain: wanted, aors: undefined };
+        return { principal, token, domainId: undefined, domain: wanted, aors: undefined, types };
       const found = await this.o.findDomain(wanted);
       if (found === undefined) throw new UpgradeRefusal(404, 'NOT_FOUND', 'No such domain');
-      return { principal, token, domainId: found.id, domain: found.domain, aors: undefined };
+      return { principal, token, domainId: found.id, domain: found.domain, aors: undefined, types };
     }
     const domain = principal.domain?.toLowerCase();
     if (principal.domainId === undefined && domain === undefined)
@@ -225,7 +236,7 @@ export class EventStream {
     if (wanted !== undefined && wanted !== domain)
       throw new UpgradeRefusal(403, 'FORBIDDEN', 'Events of another domain are not visible to this account');
     const aors = principal.role === 'agent' ? new Set((await this.o.aorsOf?.(principal)) ?? []) : undefined;
-    return { principal, token, domainId: principal.domainId, domain, aors };
+    return { principal, token, domainId: principal.domainId, domain, aors, types };
   }
 
   private adopt(ws: WebSocket, scope: Scope, ip: string): void {
@@ -308,6 +319,7 @@ export class EventStream {
 
 /** True when the connection's scope covers the event. */
 function visible(scope: Scope, e: PlatformEvent): boolean {
+  if (scope.types !== undefined && !scope.types.some((f) => eventTypeMatches(f, e.type))) return false;
   if (scope.domainId !== undefined || scope.domain !== undefined) {
     const inDomain =
       (e.domainId !== undefined && e.domainId === scope.domainId) ||
@@ -318,6 +330,15 @@ function visible(scope: Scope, e: PlatformEvent): boolean {
   if (e.type.startsWith('user.')) return (e.payload as DirectoryPayload).id === scope.principal.userId;
   const aors = scope.aors;
   return eventParties(e).some((p) => aors.has(p));
+}
+
+/** The `types` filter of the query; throws a 400 refusal for an entry that is not a filter. */
+function parseTypes(value: string | null): string[] | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const types = value.split(',').map((t) => t.trim());
+  if (types.length > 32 || !types.every((t) => EVENT_FILTER.test(t)))
+    throw new UpgradeRefusal(400, 'VALIDATION', 'types must list up to 32 filters such as call.* or cdr.created');
+  return types;
 }
 
 /** Answers an upgrade request with an HTTP error (JSON body) and closes the socket once written. */

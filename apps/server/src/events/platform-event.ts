@@ -102,6 +102,10 @@ export function eventParties(e: PlatformEvent): string[] {
   return [];
 }
 
+/** An event filter: `*`, a family (`call.*`) or one type (`cdr.created`). */
+export const EVENT_FILTER =
+  /^(\*|(registration|call|cdr|domain|user|group|member|contact|setting|token)\.(\*|[a-z]{1,32}))$/;
+
 /** True when `type` matches a filter entry: `*`, `call.*`, or an exact type. */
 export function eventTypeMatches(filter: string, type: string): boolean {
   if (filter === '*') return true;

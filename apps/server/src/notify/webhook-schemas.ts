@@ -1,10 +1,7 @@
 /** Validation of webhook input (create, update, delivery listing), shared by the service and its routes. */
 import { z } from 'zod';
 import { DirectoryError } from '../directory/directory-error.js';
-
-/** An event filter: `*`, a family (`call.*`) or one type (`cdr.created`). */
-export const EVENT_FILTER =
-  /^(\*|(registration|call|cdr|domain|user|group|member|contact|setting|token)\.(\*|[a-z]{1,32}))$/;
+import { EVENT_FILTER } from '../events/platform-event.js';
 
 const url = z
   .string()
