@@ -216,6 +216,15 @@ describe('event stream auth', () => {
     });
     expect((await upgradeStatus(`${base}?token=owner-a`)).status).toBe(503);
     expect((await app.inject('/healthz')).statusCode).toBe(200);
+    await stream.close();
+    stream = EventStream.attach({
+      server: app.server,
+      bus,
+      auth: { authenticateToken: (t) => Promise.resolve(TOKENS[t]) },
+      aorsOf: () => Promise.reject(new Error('user lookup failed')),
+    });
+    expect((await upgradeStatus(`${base}?token=agent-a`)).status).toBe(503);
+    expect((await upgradeStatus(`${base}?token=owner-a`)).status).toBe(101);
   });
 
   it('refuses another domain to an owner (403) and an unknown domain to a superadmin (404)', async () => {

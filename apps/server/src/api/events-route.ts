@@ -200,8 +200,12 @@ export class EventStream {
         this.adopt(ws, scope, ip);
       });
     } catch (err) {
-      if (!(err instanceof UpgradeRefusal)) throw err;
-      rejectUpgrade(socket, err.status, err.code, err.message);
+      if (err instanceof UpgradeRefusal) rejectUpgrade(socket, err.status, err.code, err.message);
+      else {
+        // A directory look-up failed: the caller gets an answer, not a dropped connection.
+        this.o.logger?.error({ err }, 'event stream authorization failed');
+        rejectUpgrade(socket, 503, 'UNAVAILABLE', 'Cannot open the event stream now');
+      }
     } finally {
       this.pending--;
       // handleUpgrade calls back synchronously when the handshake is valid; otherwise it has
