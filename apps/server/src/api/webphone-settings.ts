@@ -55,7 +55,12 @@ const flag = (description: string): SettingDefinition<boolean> => ({
   scope: 'domain',
 });
 
-const names = z.array(z.string().trim().min(1).max(254)).max(1000);
+const nameList = (description: string): SettingDefinition<string[]> => ({
+  schema: z.array(z.string().trim().min(1).max(254)).max(1000),
+  default: [],
+  description,
+  scope: 'domain',
+});
 
 /**
  * The `webphone.*` settings, per domain: what the web phone applies at sign-in (brand, menu,
@@ -89,18 +94,12 @@ export const WEBPHONE_SETTINGS = {
   'webphone.username_as_title': flag("Show the user's name as the title instead of the brand"),
   'webphone.auto_answer': flag('Answer incoming calls automatically'),
   'webphone.agent': flag('Show the Agent page'),
-  'webphone.allowed_users': {
-    schema: names,
-    default: [] as string[],
-    description: 'Only these users (extension or e-mail) may sign in to the web phone; empty: everyone',
-    scope: 'domain',
-  } satisfies SettingDefinition<string[]>,
-  'webphone.allowed_groups': {
-    schema: names,
-    default: [] as string[],
-    description: 'Only members of these groups (extension or name) may sign in; empty: no group restriction',
-    scope: 'domain',
-  } satisfies SettingDefinition<string[]>,
+  'webphone.allowed_users': nameList(
+    'Only these users (extension or e-mail) may sign in to the web phone; empty: everyone',
+  ),
+  'webphone.allowed_groups': nameList(
+    'Only members of these groups (extension or name) may sign in; empty: no group restriction',
+  ),
   'webphone.custom_css': {
     // Injected as the text of a <style> element, so it cannot close the element and add markup.
     schema: z
