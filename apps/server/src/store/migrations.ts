@@ -257,4 +257,30 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index provisioning_device_lines_user_idx on provisioning_device_lines (user_id)`,
     ],
   },
+  {
+    version: 5,
+    name: 'CDR search indexes: tenant newest-first, trigram keyword search',
+    // Measured with bench/cdr/cdr-search-bench.ts (docs/benchmarks.md): without these a tenant's first
+    // page sorts all of its CDRs and a keyword scans the table.
+    statements: [
+      `create index cdrs_domain_started_idx on cdrs (domain, started_at desc, id desc)`,
+      `drop index cdrs_domain_idx`,
+      // pg_trgm ships with PostgreSQL's contrib; where it cannot be created (PGlite 0.5 does not load
+      // it, a managed server may lack it) keyword search still works, by scanning.
+      `do $$ begin
+        create extension if not exists pg_trgm;
+      exception when others then
+        raise notice 'pg_trgm is not available: CDR keyword search will scan';
+      end $$`,
+      `do $$ begin
+        if exists (select 1 from pg_extension where extname = 'pg_trgm') then
+          create index cdrs_caller_trgm_idx on cdrs using gin (caller gin_trgm_ops);
+          create index cdrs_callee_trgm_idx on cdrs using gin (callee gin_trgm_ops);
+          create index cdrs_call_id_trgm_idx on cdrs using gin (call_id gin_trgm_ops);
+          create index cdrs_disposition_trgm_idx on cdrs using gin (disposition gin_trgm_ops);
+          create index cdrs_sip_reason_trgm_idx on cdrs using gin (sip_reason gin_trgm_ops);
+        end if;
+      end $$`,
+    ],
+  },
 ];

@@ -121,7 +121,7 @@ export const cdrs = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index('cdrs_domain_idx').on(t.domain),
+    index('cdrs_domain_started_idx').on(t.domain, t.startedAt.desc(), t.id.desc()),
     index('cdrs_started_at_idx').on(t.startedAt),
     index('cdrs_call_id_idx').on(t.callId),
   ],
