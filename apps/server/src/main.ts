@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { ApiAuthenticator } from './api/api-auth.js';
 import { registerApi } from './api/api-v1.js';
+import { registerIceServersRoute } from './api/ice-servers-route.js';
 import { EventStream, eventStreamDirectory } from './api/events-route.js';
 import { registerWebhookRoutes } from './api/webhooks-routes.js';
 import { buildHttpApp } from './api/http-app.js';
@@ -22,6 +23,7 @@ import { SecretBox } from './config/secret-box.js';
 import { loadSecretKey } from './config/secret-key.js';
 import type { ServerConfig } from './config/server-config.js';
 import { loadTlsMaterial } from './config/tls-material.js';
+import { TurnCredentials } from './config/turn-credentials.js';
 import { DirectoryService } from './directory/directory-service.js';
 import { createDirectoryServices, type DirectoryServices } from './directory/directory-services.js';
 import type { Mailer } from './directory/user-service.js';
@@ -254,6 +256,11 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     registerAdminRoute(http, { token: adminToken, directory, cdrs, activations: provisioning.codes });
     await registerProvisioningRoutes(http, provisioningRoutes);
     await registerApi(http, { services, auth: apiAuth, logger, routes: apiRoutes });
+    const iceServers = {
+      authenticate: (t: string) => apiAuth.authenticateToken(t),
+      credentials: new TurnCredentials(config.ice),
+    };
+    registerIceServersRoute(http, iceServers);
     await http.listen({ host, port: config.httpPort });
     cleanups.push(() => http.close());
     // Attached after the HTTP close is registered, so it closes first (cleanups run in reverse)
@@ -271,6 +278,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       registerAdminRoute(https, { token: adminToken, directory, cdrs, activations: provisioning.codes });
       await registerProvisioningRoutes(https, provisioningRoutes);
       await registerApi(https, { services, auth: apiAuth, logger, routes: apiRoutes });
+      registerIceServersRoute(https, iceServers);
       await https.listen({ host, port: config.httpsPort });
       cleanups.push(() => https.close());
       wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
