@@ -28,7 +28,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'test/**', '**/testing/**', 'apps/server/src/cli/**'],
+    files: ['**/*.test.ts', 'test/**', 'bench/**', '**/testing/**', 'apps/server/src/cli/**'],
     rules: {
       'no-console': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
