@@ -122,6 +122,14 @@ describe('loadServerConfig', () => {
     expect(err.message).not.toContain('s3cret');
   });
 
+  it('reads REDIS_URL for clustering, and does not echo a bad one', () => {
+    expect(load({}).redisUrl).toBeUndefined();
+    expect(load({ REDIS_URL: 'redis://:pw@cache.example:6379/0' }).redisUrl).toBe('redis://:pw@cache.example:6379/0');
+    const err = errorOf({ REDIS_URL: 'http://:t0ps3cret@cache.example' });
+    expect(err.message).toContain('REDIS_URL');
+    expect(err.message).not.toContain('t0ps3cret');
+  });
+
   it('names every bad variable at once', () => {
     const err = errorOf({ HANDSET_SIP_PORT: 'x', HANDSET_HTTP_PORT: 'y' });
     expect(err.message).toContain('HANDSET_SIP_PORT');

@@ -95,6 +95,8 @@ export interface ServerConfig {
   ice: IceConfig;
   /** Outgoing mail (password resets). */
   mail: MailConfig;
+  /** REDIS_URL: shares live events between the nodes of a cluster; undefined runs single-node. */
+  redisUrl: string | undefined;
 }
 
 /** SMTP for outgoing mail; no URL means no mail is sent. */
@@ -153,6 +155,20 @@ const databaseUrl = z.string().transform((v, ctx): DatabaseConfig => {
   return z.NEVER;
 });
 
+/** A URL of one of `schemes` (without `:`) that names a host. */
+const urlWithScheme = (schemes: readonly string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return schemes.includes(u.protocol.slice(0, -1)) && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL with a host`,
+  );
+
 const secretKey = z.string().transform((v, ctx) => {
   const key = decodeKey(v);
   if (key) return key;
@@ -206,17 +222,8 @@ const envSchema = z
     HANDSET_IDLE_TIMEOUT_S: positiveInt(86_400).default(120),
     HANDSET_RING_TIMEOUT_S: positiveInt(86_400).default(60),
     HANDSET_DIALOG_TIMEOUT_S: positiveInt(7 * 86_400).default(14_400),
-    HANDSET_SMTP_URL: z
-      .string()
-      .refine((v) => {
-        try {
-          const u = new URL(v);
-          return (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
-        } catch {
-          return false;
-        }
-      }, 'must be an smtp:// or smtps:// URL with a host')
-      .optional(),
+    HANDSET_SMTP_URL: urlWithScheme(['smtp', 'smtps']).optional(),
+    REDIS_URL: urlWithScheme(['redis', 'rediss']).optional(),
     HANDSET_MAIL_FROM: z
       .string()
       .regex(/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address, or Name <address>')
@@ -304,7 +311,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       const got = input[name];
       const shown =
         got === undefined ||
-        ['HANDSET_SECRET_KEY', 'HANDSET_TURN_SECRET', 'DATABASE_URL', 'HANDSET_SMTP_URL'].includes(name)
+        ['HANDSET_SECRET_KEY', 'HANDSET_TURN_SECRET', 'DATABASE_URL', 'HANDSET_SMTP_URL', 'REDIS_URL'].includes(name)
           ? ''
           : ` (got "${got}")`;
       return `${name} ${i.message}${shown}`;
@@ -362,5 +369,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
     },
     ice: { urls: e.HANDSET_TURN_URLS ?? [], turnSecret: e.HANDSET_TURN_SECRET, turnTtlS: e.HANDSET_TURN_TTL_S },
     mail: { smtpUrl: e.HANDSET_SMTP_URL, from: e.HANDSET_MAIL_FROM },
+    redisUrl: e.REDIS_URL,
   };
 }

@@ -8,13 +8,16 @@ import { TypedEmitter } from './typed-emitter.js';
 
 /** The bus's own event map: one channel carrying every platform event. */
 export type EventBusEvents = {
+  /** Every event, this node's and (clustered) the other nodes'. */
   event: [PlatformEvent];
+  /** Only the events that happened on this node. */
+  local: [PlatformEvent];
 };
 
 /**
- * Carries events between nodes of a cluster (Redis pub/sub under `REDIS_URL`, not implemented
- * yet). `publish` sends a local event out; `subscribe` receives the other nodes' events, never
- * this node's own, so nothing is delivered twice.
+ * Carries events between nodes of a cluster (RedisEventRelay under `REDIS_URL`). `publish` sends a
+ * local event out; `subscribe` receives the other nodes' events, never this node's own, so
+ * nothing is delivered twice.
  */
 export interface EventRelay {
   publish(event: PlatformEvent): void;
@@ -45,6 +48,7 @@ export class EventBus {
   publish(event: PlatformEvent): void {
     if (this.closed) return;
     this.emitter.emit('event', event);
+    this.emitter.emit('local', event);
     this.relay?.publish(event);
   }
 
@@ -53,9 +57,17 @@ export class EventBus {
     return this.emitter.on('event', listener);
   }
 
-  /** Number of current subscribers. */
+  /**
+   * Receives only this node's events: for work that must happen once per event in a cluster
+   * (webhook deliveries), since every node's bus sees every event.
+   */
+  subscribeLocal(listener: (event: PlatformEvent) => void): () => void {
+    return this.emitter.on('local', listener);
+  }
+
+  /** Number of current subscribers (both kinds). */
   get subscriberCount(): number {
-    return this.emitter.listenerCount('event');
+    return this.emitter.listenerCount('event') + this.emitter.listenerCount('local');
   }
 
   /** Drops every subscriber and closes the relay; idempotent. */

@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CLI_PRINCIPAL } from '../directory/principal.js';
@@ -123,4 +124,47 @@ describe('events and webhooks in a running Handset', () => {
     owner.ws.close();
     agent.ws.close();
   });
+});
+
+const REDIS_URL = process.env.HANDSET_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisUp = await (async () => {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+})();
+
+describe.skipIf(!redisUp)('two Handsets sharing REDIS_URL', () => {
+  const nodes: TestHandset[] = [];
+  afterAll(async () => {
+    for (const n of nodes) await n.close();
+  });
+
+  it("shows a registration on one node in the other node's event stream", async () => {
+    for (let i = 0; i < 2; i++) nodes.push(await TestHandset.start({ env: { REDIS_URL } }));
+    const [a, b] = nodes as [TestHandset, TestHandset];
+    const tokenOn = async (n: TestHandset): Promise<string> => {
+      const s = n.server.services;
+      const domainId = (await s.domains.create(CLI_PRINCIPAL, { domain: 'cluster.test' })).id;
+      const u = await s.users.create(CLI_PRINCIPAL, domainId, {
+        ext: '200',
+        extPassword: 'pw-200-secret',
+        role: 'owner',
+      });
+      return (await s.tokens.create(CLI_PRINCIPAL, u.id, 'test')).token;
+    };
+    await tokenOn(a);
+    const watcher = await stream(b.server.httpPort, await tokenOn(b));
+    const ua = await a.ua('udp', '200', 'cluster.test', 'pw-200-secret');
+    expect((await ua.register()).status).toBe(200);
+    await eventually(() => watcher.got.some((m) => m.type === 'registration.registered'), 5000, 'relayed registration');
+    expect(watcher.got.find((m) => m.type === 'registration.registered')?.payload.aor).toBe('200@cluster.test');
+    watcher.ws.close();
+  }, 60_000);
 });
