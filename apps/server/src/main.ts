@@ -4,12 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolveSrv } from 'node:dns/promises';
+import { fileURLToPath } from 'node:url';
 import { DigestAuthenticator, SipEndpoint, type SendTarget, type Transport } from '@handset/sip';
 import { TcpTransport, TlsTransport, UdpTransport, WsTransport, type TransportLimits } from '@handset/sip-node';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { ApiAuthenticator } from './api/api-auth.js';
 import { registerApi } from './api/api-v1.js';
+import { registerWebphoneRoutes, registerWebphoneStatic } from './api/webphone-routes.js';
+import { defineWebphoneSettings } from './api/webphone-settings.js';
 import { registerIceServersRoute } from './api/ice-servers-route.js';
 import { EventStream, eventStreamDirectory } from './api/events-route.js';
 import { registerWebhookRoutes } from './api/webhooks-routes.js';
@@ -43,7 +46,6 @@ import { CallEventsAdapter } from './events/call-events-adapter.js';
 import { bridgeDirectoryEvents } from './events/directory-events-adapter.js';
 import { EventBus } from './events/event-bus.js';
 import { bridgeLocationEvents } from './events/location-events-adapter.js';
-import { RedisEventRelay } from './events/redis-event-relay.js';
 import { createSmtpMailer } from './notify/mailer.js';
 import { WebhookService } from './notify/webhook-service.js';
 import { openStore } from './store/open-store.js';
@@ -101,16 +103,24 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     if (smtp) cleanups.push(() => smtp.close());
     const services = createDirectoryServices(store, secrets, { mailer: opts.mailer ?? smtp });
     // Platform events (registrations, calls, CDRs, directory changes) for /api/v1/events and webhooks.
-    const relay = config.redisUrl ? await RedisEventRelay.connect({ url: config.redisUrl, logger }) : undefined;
-    const bus = new EventBus({ logger, relay });
+    const bus = new EventBus({ logger });
     cleanups.push(() => bus.close());
     bridgeDirectoryEvents((l) => services.events.on('change', l), bus);
     const webhooks = new WebhookService({ store, secrets, domains: services.domains, logger });
     await webhooks.start();
     cleanups.push(() => webhooks.close());
-    // Local events only: in a cluster every node's bus sees every event, but one node delivers it.
-    bus.subscribeLocal((e) => webhooks.handle(e));
+    bus.subscribe((e) => webhooks.handle(e));
     const apiRoutes = [(v1: FastifyInstance) => registerWebhookRoutes(v1, { webhooks })];
+    // The web phone's sign-in configuration, with TURN credentials as /api/v1/webrtc/ice-servers issues them.
+    const webphoneTurn = new TurnCredentials(config.ice);
+    const webphoneBuild = { version: HANDSET_VERSION, deployId: randomBytes(4).toString('hex') };
+    apiRoutes.push((v1: FastifyInstance) =>
+      registerWebphoneRoutes(v1, {
+        services,
+        iceServersFor: (u) => webphoneTurn.iceServersFor(u),
+        build: webphoneBuild,
+      }),
+    );
     const subscribers = new SubscriberCache(directory, { algorithms: config.auth.digestAlgorithms, logger });
     await subscribers.start();
     cleanups.push(() => subscribers.close());
@@ -119,6 +129,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const apiAuth = new ApiAuthenticator({ tokens: services.tokens, sessions: services.sessions });
     // Softphone provisioning: sessiontalk.* settings in the shared registry, codes keyed off the server key.
     defineSessionTalkSettings(services.settingsRegistry);
+    defineWebphoneSettings(services.settingsRegistry);
     const provisioning = createProvisioning({
       store,
       directory,
@@ -264,6 +275,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       credentials: new TurnCredentials(config.ice),
     };
     registerIceServersRoute(http, iceServers);
+    await registerWebphoneStatic(http, { root: WEBPHONE_DIST });
     await http.listen({ host, port: config.httpPort });
     cleanups.push(() => http.close());
     // Attached after the HTTP close is registered, so it closes first (cleanups run in reverse)
@@ -282,6 +294,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       await registerProvisioningRoutes(https, provisioningRoutes);
       await registerApi(https, { services, auth: apiAuth, logger, routes: apiRoutes });
       registerIceServersRoute(https, iceServers);
+      await registerWebphoneStatic(https, { root: WEBPHONE_DIST });
       await https.listen({ host, port: config.httpsPort });
       cleanups.push(() => https.close());
       wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
@@ -375,3 +388,6 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
 
 /** The version reported by /healthz. */
 export const HANDSET_VERSION = '0.1.0';
+
+/** The built web phone (apps/webphone/dist), served at `/` when present. */
+const WEBPHONE_DIST = fileURLToPath(new URL('../../webphone/dist', import.meta.url));
