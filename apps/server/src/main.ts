@@ -267,7 +267,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
 
     const adminToken = randomBytes(24).toString('base64url');
     const http = buildHttpApp({ logger, metrics, health });
-    registerAdminRoute(http, { token: adminToken, directory, cdrs, activations: provisioning.codes });
+    registerAdminRoute(http, { token: adminToken, directory, cdrs, activations: provisioning.codes, services });
     await registerProvisioningRoutes(http, provisioningRoutes);
     await registerApi(http, { services, auth: apiAuth, logger, routes: apiRoutes });
     const iceServers = {
@@ -290,7 +290,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     let wss: Transport | undefined;
     if (tlsMaterial) {
       const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial });
-      registerAdminRoute(https, { token: adminToken, directory, cdrs, activations: provisioning.codes });
+      registerAdminRoute(https, { token: adminToken, directory, cdrs, activations: provisioning.codes, services });
       await registerProvisioningRoutes(https, provisioningRoutes);
       await registerApi(https, { services, auth: apiAuth, logger, routes: apiRoutes });
       registerIceServersRoute(https, iceServers);

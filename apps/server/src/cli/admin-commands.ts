@@ -6,6 +6,8 @@ import type { Cdr } from '../proxy/cdr.js';
 import type { CdrRepository } from '../proxy/cdr-repository.js';
 import { CLI_PRINCIPAL } from '../directory/principal.js';
 import type { ActivationCodeService } from '../provisioning/activation-code-service.js';
+import type { DirectoryServices } from '../directory/directory-services.js';
+import { directoryCommandSchemas, executeDirectoryCommand, type DirectoryResult } from './directory-commands.js';
 
 const str = z.string().max(1 << 10);
 const optional = str.optional();
@@ -26,6 +28,7 @@ const adminCommandSchema = z.discriminatedUnion('command', [
       .default({ limit: 100 }),
   }),
   z.object({ command: z.literal('activations.create'), args: z.object({ domain: str, ext: str }) }),
+  ...directoryCommandSchemas,
 ]);
 
 /** What commands run against: the directory, and the CDR store for `cdrs list`. */
@@ -34,6 +37,8 @@ export interface AdminContext {
   cdrs: CdrRepository;
   /** Issues activation codes (`activations create`); absent where provisioning is not wired. */
   activations?: ActivationCodeService;
+  /** The principal-checked directory (users with roles, groups, tokens, superadmins). */
+  services?: DirectoryServices;
 }
 
 /** An activation code in a command result: the QR image as base64 PNG. */
@@ -83,7 +88,8 @@ export type AdminResult =
   | { kind: 'imported'; domain: string; imported: number }
   | { kind: 'users'; users: UserView[] }
   | { kind: 'cdrs'; cdrs: CdrView[] }
-  | { kind: 'activation'; activation: ActivationView };
+  | { kind: 'activation'; activation: ActivationView }
+  | DirectoryResult;
 
 /** Validates an untrusted command (e.g. a request body); throws INVALID_INPUT naming the problem. */
 export function parseAdminCommand(input: unknown): AdminCommand {
@@ -117,6 +123,14 @@ export async function executeAdminCommand(ctx: AdminContext, command: AdminComma
     }
     case 'users.list':
       return { kind: 'users', users: (await directory.listUsers({ domain: command.args.domain })).map(userView) };
+    case 'users.create':
+    case 'groups.add':
+    case 'groups.list':
+    case 'groups.members':
+    case 'tokens.create':
+    case 'superadmin.create':
+    case 'db.migrate':
+      return executeDirectoryCommand(ctx.services, command);
     case 'activations.create': {
       if (!ctx.activations) throw new DirectoryError('INVALID_INPUT', 'provisioning is not available in this process');
       const c = await ctx.activations.create(CLI_PRINCIPAL, command.args.domain, command.args.ext);

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../config/secret-box.js';
 import { DirectoryService } from '../directory/directory-service.js';
+import { createDirectoryServices, type DirectoryServices } from '../directory/directory-services.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { CdrRepository } from '../proxy/cdr-repository.js';
@@ -17,13 +18,16 @@ import { writeRunFile } from './run-file.js';
 const token = randomBytes(24).toString('base64url');
 let store: Store;
 let directory: DirectoryService;
+let services: DirectoryServices;
 let app: FastifyInstance;
 
 beforeAll(async () => {
   store = await openStore({ database: { kind: 'pglite', dir: undefined } });
-  directory = new DirectoryService(store, new SecretBox(randomBytes(32)));
+  const secrets = new SecretBox(randomBytes(32));
+  directory = new DirectoryService(store, secrets);
+  services = createDirectoryServices(store, secrets);
   app = Fastify();
-  registerAdminRoute(app, { token, directory, cdrs: new CdrRepository(store) });
+  registerAdminRoute(app, { token, directory, cdrs: new CdrRepository(store), services });
   await app.ready();
 });
 afterAll(async () => {
@@ -131,6 +135,22 @@ describe('the CLI while a server holds the database', () => {
 
     const dup = await runHandset(['users', 'add', '100@remote.example', '--password', 'x'], env);
     expect(dup).toEqual({ code: 1, stdout: '', stderr: 'handset: extension 100 already exists in remote.example\n' });
+
+    const owner = await runHandset(
+      ['users', 'add', '102@remote.example', '--password', 'sip-pw', '--email', 'own@remote.example', '--role', 'owner', '--login-password', 'sign-in-pw'],
+      env,
+    );
+    expect(owner).toEqual({ code: 0, stdout: 'added user 102@remote.example\n', stderr: '' });
+    const group = await runHandset(['groups', 'add', '200@remote.example', '--name', 'Front desk', '--strategy', 'sequential'], env);
+    expect(group.code).toBe(0);
+    const members = await runHandset(['groups', 'members', '200@remote.example', '101', '100'], env);
+    expect(members.stdout).toBe('group 200@remote.example (sequential): 101 100\n');
+    const clash = await runHandset(['users', 'add', '200@remote.example', '--password', 'x'], env);
+    expect(clash.stderr).toBe('handset: extension 200 already exists in remote.example (a group has it)\n');
+    const token = await runHandset(['tokens', 'create', 'own@remote.example'], env);
+    expect(token.code).toBe(0);
+    const secret = token.stdout.trimEnd().split('\n').at(-1)!;
+    expect(await services.tokens.resolve(secret)).toMatchObject({ role: 'owner', domain: 'remote.example', via: 'token' });
 
     expect(await readdir(dataDir)).not.toContain('db');
   }, 120_000);

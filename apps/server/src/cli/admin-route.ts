@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { DIRECTORY_ERROR_STATUS } from '../api/api-errors.js';
 import { DirectoryError, type DirectoryErrorCode } from '../directory/directory-error.js';
 import type { DirectoryService } from '../directory/directory-service.js';
+import type { DirectoryServices } from '../directory/directory-services.js';
 import type { CdrRepository } from '../proxy/cdr-repository.js';
 import type { ActivationCodeService } from '../provisioning/activation-code-service.js';
 import { ProvisioningError } from '../provisioning/provisioning-error.js';
@@ -20,6 +21,8 @@ export interface AdminRouteOptions {
   directory: DirectoryService;
   cdrs: CdrRepository;
   activations?: ActivationCodeService;
+  /** The principal-checked directory services (users with roles, groups, tokens, superadmins). */
+  services?: DirectoryServices;
   /** Largest request body (a user import travels inside); default 32 MiB. */
   bodyLimit?: number;
 }
@@ -49,7 +52,8 @@ export function registerAdminRoute(app: FastifyInstance, opts: AdminRouteOptions
       if (err instanceof DirectoryError) {
         return fail(reply, STATUS[err.code], err.code, err.message, err.line);
       }
-      if (err instanceof ProvisioningError) return fail(reply, err.code === 'NOT_FOUND' ? 404 : 422, err.code, err.message);
+      if (err instanceof ProvisioningError)
+        return fail(reply, err.code === 'NOT_FOUND' ? 404 : 422, err.code, err.message);
       throw err;
     }
   });

@@ -30,10 +30,40 @@ describe('parseCliArgs', () => {
       kind: 'admin',
       json: false,
       command: {
-        command: 'users.add',
-        args: { domain: 'a.example', ext: 'bob@x', password: 'p', name: undefined, email: 'b@a.example' },
+        command: 'users.create',
+        args: {
+          domain: 'a.example',
+          ext: 'bob@x',
+          password: 'p',
+          name: undefined,
+          email: 'b@a.example',
+          role: undefined,
+          loginPassword: undefined,
+          phone: undefined,
+        },
       },
     });
+    expect(
+      parseCliArgs(['users', 'add', '7@a.example', '--password', 'p', '--role', 'admin', '--login-password', 'lp', '--phone', '+1 5']),
+    ).toMatchObject({ command: { command: 'users.create', args: { role: 'admin', loginPassword: 'lp', phone: '+1 5' } } });
+    expect(parseCliArgs(['groups', 'add', '600@a.example', '--name', 'Sales', '--ring-timeout', '15'])).toMatchObject({
+      command: { command: 'groups.add', args: { domain: 'a.example', ext: '600', name: 'Sales', ringTimeoutS: 15 } },
+    });
+    expect(parseCliArgs(['groups', 'members', '600@a.example', '101', '102'])).toMatchObject({
+      command: { command: 'groups.members', args: { ext: '600', members: ['101', '102'] } },
+    });
+    expect(parseCliArgs(['tokens', 'create', 'a@b.example'])).toMatchObject({
+      command: { command: 'tokens.create', args: { email: 'a@b.example' } },
+    });
+    expect(parseCliArgs(['superadmin', 'create', 'r@ops.example', '--password-stdin'])).toEqual({
+      kind: 'superadmin-stdin',
+      email: 'r@ops.example',
+      name: undefined,
+      json: false,
+    });
+    expect(parseCliArgs(['db', 'migrate'])).toMatchObject({ command: { command: 'db.migrate' } });
+    expect(() => parseCliArgs(['users', 'add', '1@a.example', '--password', 'p', '--role', 'king'])).toThrow('--role must be');
+    expect(() => parseCliArgs(['groups', 'add', '1@a.example', '--name', 'x', '--ring-timeout', '0'])).toThrow('--ring-timeout');
     expect(parseCliArgs(['users', 'add', '1@a.example', '--password-stdin'])).toMatchObject({
       kind: 'add-user-stdin',
       ext: '1',

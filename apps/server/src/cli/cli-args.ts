@@ -18,8 +18,13 @@ export type CliInvocation =
       ext: string;
       name: string | undefined;
       email: string | undefined;
+      role?: 'owner' | 'admin' | 'agent' | undefined;
+      loginPassword?: string | undefined;
+      phone?: string | undefined;
       json: boolean;
-    };
+    }
+  /** `superadmin create --password-stdin`. */
+  | { kind: 'superadmin-stdin'; email: string; name: string | undefined; json: boolean };
 
 /** Usage text for `handset --help`. */
 export const USAGE = `Usage: handset <command>
@@ -27,12 +32,24 @@ export const USAGE = `Usage: handset <command>
   start                                   run the server (SIP, HTTP, WebSocket)
   domains add <domain> [--name <n>]       add a domain (tenant)
   domains list [--json]                   list domains
-  users add <ext>@<domain> --password <p> [--name <n>] [--email <e>]
-                                          add a user (or --password-stdin)
+  users add <ext>@<domain> --password <p> [--name <n>] [--email <e>] [--role owner|admin|agent]
+            [--login-password <p>] [--phone <n>]
+                                          add a user; --password is the SIP password (or
+                                          --password-stdin), --login-password the sign-in one
   users import <file.csv> --domain <d>    import users from CSV: header ext,password[,name,email]
   users list [--domain <d>] [--json]      list users
   cdrs list [--domain <d>] [--limit <n>] [--json]
                                           list call detail records, newest first
+  groups add <ext>@<domain> --name <n> [--strategy simultaneous|sequential] [--ring-timeout <s>]
+                                          add a ring group (its extension rings its members)
+  groups members <ext>@<domain> <member-ext>...
+                                          set a group's members, in ring order
+  groups list [--domain <d>] [--json]     list groups
+  tokens create <email> [--name <n>]      create an API token for a user (or superadmin);
+                                          prints the token alone on its last line
+  superadmin create <email> --password <p> [--name <n>]
+                                          add a system superadmin (or --password-stdin)
+  db migrate                              bring the database schema up to date
   activations create <ext>@<domain> [--png <file>] [--json]
                                           a softphone activation code: prints the QR text on
                                           its last line; --png writes the QR image
@@ -50,6 +67,11 @@ const OPTIONS = {
   limit: { type: 'string' },
   json: { type: 'boolean' },
   png: { type: 'string' },
+  role: { type: 'string' },
+  'login-password': { type: 'string' },
+  phone: { type: 'string' },
+  strategy: { type: 'string' },
+  'ring-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -98,13 +120,17 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       args(0, '[--json]');
       return { kind: 'admin', json, command: { command: 'domains.list', args: {} } };
     case 'users add': {
-      allow('password', 'password-stdin', 'name', 'email', 'json');
+      allow('password', 'password-stdin', 'name', 'email', 'role', 'login-password', 'phone', 'json');
       args(1, '<ext>@<domain> --password <p> [--name <n>] [--email <e>]');
       const { ext, domain } = splitAddress(rest[0]!);
+      const role = values.role;
+      if (role !== undefined && role !== 'owner' && role !== 'admin' && role !== 'agent')
+        throw new CliError('USAGE', '--role must be owner, admin or agent');
+      const extra = { role: role as 'owner' | 'admin' | 'agent' | undefined, loginPassword: values['login-password'], phone: values.phone };
       if (values['password-stdin']) {
         if (values.password !== undefined)
           throw new CliError('USAGE', 'give either --password or --password-stdin, not both');
-        return { kind: 'add-user-stdin', domain, ext, name: values.name, email: values.email, json };
+        return { kind: 'add-user-stdin', domain, ext, name: values.name, email: values.email, ...extra, json };
       }
       if (values.password === undefined)
         throw new CliError('USAGE', 'users add needs --password <p> (or --password-stdin)');
@@ -112,8 +138,8 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
         kind: 'admin',
         json,
         command: {
-          command: 'users.add',
-          args: { domain, ext, password: values.password, name: values.name, email: values.email },
+          command: 'users.create',
+          args: { domain, ext, password: values.password, name: values.name, email: values.email, ...extra },
         },
       };
     }
@@ -134,11 +160,67 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
         throw new CliError('USAGE', '--limit must be a whole number from 1 to 10000');
       return { kind: 'admin', json, command: { command: 'cdrs.list', args: { domain: values.domain, limit } } };
     }
+    case 'groups add': {
+      allow('name', 'strategy', 'ring-timeout', 'json');
+      args(1, '<ext>@<domain> --name <n> [--strategy simultaneous|sequential] [--ring-timeout <s>]');
+      const { ext, domain } = splitAddress(rest[0]!);
+      if (values.name === undefined) throw new CliError('USAGE', 'groups add needs --name <n>');
+      const strategy = values.strategy;
+      if (strategy !== undefined && strategy !== 'simultaneous' && strategy !== 'sequential')
+        throw new CliError('USAGE', '--strategy must be simultaneous or sequential');
+      const ringTimeoutS = values['ring-timeout'] === undefined ? undefined : Number(values['ring-timeout']);
+      if (ringTimeoutS !== undefined && (!Number.isInteger(ringTimeoutS) || ringTimeoutS < 1 || ringTimeoutS > 600))
+        throw new CliError('USAGE', '--ring-timeout must be a whole number of seconds from 1 to 600');
+      return {
+        kind: 'admin',
+        json,
+        command: { command: 'groups.add', args: { domain, ext, name: values.name, strategy, ringTimeoutS } },
+      };
+    }
+    case 'groups members': {
+      allow('json');
+      if (rest.length < 1) throw new CliError('USAGE', 'usage: handset groups members <ext>@<domain> <member-ext>...');
+      const { ext, domain } = splitAddress(rest[0]!);
+      return { kind: 'admin', json, command: { command: 'groups.members', args: { domain, ext, members: rest.slice(1) } } };
+    }
+    case 'groups list':
+      allow('domain', 'json');
+      args(0, '[--domain <d>] [--json]');
+      return { kind: 'admin', json, command: { command: 'groups.list', args: { domain: values.domain } } };
+    case 'tokens create':
+      allow('name', 'json');
+      args(1, '<email> [--name <n>]');
+      return { kind: 'admin', json, command: { command: 'tokens.create', args: { email: rest[0]!, name: values.name } } };
+    case 'superadmin create': {
+      allow('password', 'password-stdin', 'name', 'json');
+      args(1, '<email> --password <p> [--name <n>]');
+      if (values['password-stdin']) {
+        if (values.password !== undefined)
+          throw new CliError('USAGE', 'give either --password or --password-stdin, not both');
+        return { kind: 'superadmin-stdin', email: rest[0]!, name: values.name, json };
+      }
+      if (values.password === undefined)
+        throw new CliError('USAGE', 'superadmin create needs --password <p> (or --password-stdin)');
+      return {
+        kind: 'admin',
+        json,
+        command: { command: 'superadmin.create', args: { email: rest[0]!, password: values.password, name: values.name } },
+      };
+    }
+    case 'db migrate':
+      allow('json');
+      args(0, '');
+      return { kind: 'admin', json, command: { command: 'db.migrate', args: {} } };
     case 'activations create': {
       allow('png', 'json');
       args(1, '<ext>@<domain> [--png <file>]');
       const { ext, domain } = splitAddress(rest[0]!);
-      return { kind: 'activation', json, png: values.png, command: { command: 'activations.create', args: { domain, ext } } };
+      return {
+        kind: 'activation',
+        json,
+        png: values.png,
+        command: { command: 'activations.create', args: { domain, ext } },
+      };
     }
     default:
       throw new CliError('USAGE', `unknown command "${cmd}" (see handset --help)`);

@@ -1,7 +1,9 @@
 import type { AdminResult } from './admin-commands.js';
+import { formatDirectoryResult, type DirectoryResult } from './directory-commands.js';
 
 /** Renders a command result for the terminal: a sentence or a table, or JSON with `--json`. */
 export function formatAdminResult(result: AdminResult, json: boolean): string {
+  if (isDirectoryResult(result)) return formatDirectoryResult(result, json) ?? '';
   if (json) {
     const payload =
       result.kind === 'activation'
@@ -70,4 +72,8 @@ function table(header: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function isDirectoryResult(r: AdminResult): r is DirectoryResult {
+  return r.kind === 'group' || r.kind === 'groups' || r.kind === 'token' || r.kind === 'superadmin' || r.kind === 'migrated';
 }

@@ -7,6 +7,7 @@ import { loadSecretKey } from '../config/secret-key.js';
 import { loadServerConfig } from '../config/server-config.js';
 import { DirectoryError } from '../directory/directory-error.js';
 import { DirectoryService } from '../directory/directory-service.js';
+import { createDirectoryServices } from '../directory/directory-services.js';
 import { ProvisioningError } from '../provisioning/provisioning-error.js';
 import { createStandaloneProvisioning, publicUrlOf } from '../provisioning/provisioning-wiring.js';
 import { CdrRepository } from '../proxy/cdr-repository.js';
@@ -74,9 +75,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'add-user-stdin': {
         const password = (await io.readStdin()).replace(/\r?\n$/, '');
         const command: AdminCommand = {
-          command: 'users.add',
-          args: { domain: inv.domain, ext: inv.ext, password, name: inv.name, email: inv.email },
+          command: 'users.create',
+          args: {
+            domain: inv.domain,
+            ext: inv.ext,
+            password,
+            name: inv.name,
+            email: inv.email,
+            role: inv.role,
+            loginPassword: inv.loginPassword,
+            phone: inv.phone,
+          },
         };
+        io.stdout.write(formatAdminResult(await dispatch(command, io), inv.json));
+        return 0;
+      }
+      case 'superadmin-stdin': {
+        const password = (await io.readStdin()).replace(/\r?\n$/, '');
+        const command: AdminCommand = { command: 'superadmin.create', args: { email: inv.email, password, name: inv.name } };
         io.stdout.write(formatAdminResult(await dispatch(command, io), inv.json));
         return 0;
       }
@@ -107,7 +123,8 @@ async function dispatch(command: AdminCommand, io: CliIo): Promise<AdminResult> 
     }
     try {
       const key = await loadSecretKey(config);
-      const directory = new DirectoryService(store, new SecretBox(key));
+      const secrets = new SecretBox(key);
+      const directory = new DirectoryService(store, secrets);
       await directory.verifySecretKey();
       const { codes: activations } = createStandaloneProvisioning({
         store,
@@ -116,7 +133,8 @@ async function dispatch(command: AdminCommand, io: CliIo): Promise<AdminResult> 
         logger: pino({ level: 'silent' }),
         publicUrl: publicUrlOf(config),
       });
-      return await executeAdminCommand({ directory, cdrs: new CdrRepository(store), activations }, command);
+      const services = createDirectoryServices(store, secrets);
+      return await executeAdminCommand({ directory, cdrs: new CdrRepository(store), activations, services }, command);
     } finally {
       await store.close();
     }

@@ -13,6 +13,7 @@ export async function assertExtensionFree(
   db: Store['db'] | Transaction,
   domainId: string,
   ext: string,
+  domainName: string,
   self?: { kind: 'user' | 'group'; id: string },
 ): Promise<void> {
   const notSelf = (kind: 'user' | 'group', col: typeof users.id | typeof userGroups.id): SQL | undefined =>
@@ -28,5 +29,8 @@ export async function assertExtensionFree(
     .where(and(eq(userGroups.domainId, domainId), eq(userGroups.ext, ext), notSelf('group', userGroups.id)))
     .limit(1);
   if (u || g)
-    throw new DirectoryError('DUPLICATE_EXTENSION', `extension ${ext} is already used by a ${u ? 'user' : 'group'}`);
+    throw new DirectoryError(
+      'DUPLICATE_EXTENSION',
+      `extension ${ext} already exists in ${domainName}${g ? ' (a group has it)' : ''}`,
+    );
 }

@@ -103,7 +103,7 @@ export class GroupService {
     const [dom] = await this.store.db.select().from(domains).where(eq(domains.id, domainId));
     if (!dom) throw DirectoryError.notFound('domain');
     const row = await this.#write(v.ext, async (tx) => {
-      await assertExtensionFree(tx, domainId, v.ext);
+      await assertExtensionFree(tx, domainId, v.ext, dom.domain);
       const [r] = await tx
         .insert(userGroups)
         .values({
@@ -145,7 +145,7 @@ export class GroupService {
     if (Object.keys(set).length > 0) {
       row = await this.#write(v.ext ?? row.ext, async (tx) => {
         if (v.ext !== undefined && v.ext !== current.row.ext)
-          await assertExtensionFree(tx, current.row.domainId, v.ext, { kind: 'group', id });
+          await assertExtensionFree(tx, current.row.domainId, v.ext, current.domain, { kind: 'group', id });
         const [r] = await tx.update(userGroups).set(set).where(eq(userGroups.id, id)).returning();
         if (!r) throw DirectoryError.notFound('group');
         return r;

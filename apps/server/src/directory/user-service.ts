@@ -131,7 +131,7 @@ export class UserService {
     if (v.group) await this.#requireGroup(domainId, v.group);
     const hash = v.password === undefined ? null : await loginPassword.hash(v.password);
     const row = await this.#write(async (tx) => {
-      await assertExtensionFree(tx, domainId, v.ext);
+      await assertExtensionFree(tx, domainId, v.ext, dom.domain);
       const [r] = await tx
         .insert(users)
         .values({
@@ -190,7 +190,7 @@ export class UserService {
     if (Object.keys(set).length === 0) return toRecord(current.row, current.domain);
     const row = await this.#write(async (tx) => {
       if (v.ext !== undefined && v.ext !== current.row.ext)
-        await assertExtensionFree(tx, domainId, v.ext, { kind: 'user', id });
+        await assertExtensionFree(tx, domainId, v.ext, current.domain, { kind: 'user', id });
       const [r] = await tx.update(users).set(set).where(eq(users.id, id)).returning();
       if (!r) throw DirectoryError.notFound('user');
       return r;
