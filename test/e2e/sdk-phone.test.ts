@@ -181,6 +181,59 @@ describe('Handset SDK in headless Chromium against Handset', () => {
     expect(liveCalls(await c.do.info())).toEqual([]);
   });
 
+  it('B attended-transfers A to C: B consults C while A holds, then A and C talk and B is idle', async () => {
+    const a = await phone('2003');
+    const b = await phone('2004');
+    const c = await phone('2005');
+    await a.do.call('2004', false);
+    await callState(b, 'ringing');
+    await b.do.answer();
+    await callState(a, 'active');
+    const toA = lastCall(await b.do.info())!.id;
+
+    // B puts A on hold and calls C (the consultation call).
+    await b.do.hold(toA);
+    const toC = await b.do.call('2005', false);
+    await callState(c, 'ringing');
+    await c.do.answer();
+    await waitFor(
+      'B talking to C',
+      () => b.do.info(),
+      (i) => i.calls.find((x) => x.id === toC)?.state === 'active',
+    );
+    expect((await b.do.info()).calls.find((x) => x.id === toA)!.hold.local).toBe(true);
+
+    await b.do.attendedTransfer(toA, toC);
+    await waitFor(
+      'B idle',
+      () => b.do.info(),
+      (i) => liveCalls(i).length === 0,
+    );
+    const aInfo = await waitFor(
+      'A in one call with C',
+      () => a.do.info(),
+      (i) =>
+        liveCalls(i).length === 1 &&
+        liveCalls(i)[0]!.remoteUri.includes('2005@') &&
+        liveCalls(i)[0]!.state === 'active',
+    );
+    expect(aInfo.calls).toHaveLength(2);
+    // C's first call (from B) was replaced by the one from A.
+    const cInfo = await waitFor(
+      'C in one call with A',
+      () => c.do.info(),
+      (i) => liveCalls(i).length === 1 && liveCalls(i)[0]!.state === 'active',
+    );
+    expect(liveCalls(cInfo)[0]!.remoteUri).toContain('2003@');
+    await audioFlowsBothWays(a, c);
+    await a.do.hangup();
+    await waitFor(
+      'C idle',
+      () => c.do.info(),
+      (i) => liveCalls(i).length === 0,
+    );
+  });
+
   it('a video call shows a remote picture that is not black on both sides', async () => {
     const a = await phone('2001');
     const b = await phone('2002');

@@ -45,6 +45,10 @@ export interface SdkDriver {
   sendDTMF(tones: string, transport: 'rfc4733' | 'info', id?: string): void;
   /** Starts a blind transfer; its outcome shows up as a 'transfer:ok' (or 'transfer:<cause>') event. */
   transfer(target: string, id?: string): void;
+  /** Attended transfer: connects the remote party of call `fromId` with that of call `toId`. */
+  attendedTransfer(fromId: string, toId: string): void;
+  /** Makes call `id` the one in conversation (the others go on hold). */
+  swap(id: string): void;
   info(): PageInfo;
   stats(id?: string): Promise<PageStats>;
   /** Fraction of sampled pixels of the remote video that are not black (0 when there is no video). */

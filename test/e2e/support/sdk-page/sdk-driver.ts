@@ -98,6 +98,12 @@ const driver: SdkDriver = {
       .transfer(target)
       .catch(() => undefined);
   },
+  attendedTransfer: (fromId, toId) => {
+    find(fromId)
+      .attendedTransfer(find(toId))
+      .catch(() => undefined);
+  },
+  swap: (id) => need().swap(find(id)),
   info(): PageInfo {
     return {
       registration: phone?.registrationState ?? 'none',
