@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHandset, type HandsetProcess } from './support/handset.js';
+import { sleep, waitFor } from './support/sdk-wait.js';
 import { WebphoneBrowser, type WebphonePage } from './support/webphone-browser.js';
 import { seedWebphoneUsers, type SeedUser } from './support/webphone-seed.js';
 
@@ -19,24 +20,6 @@ const users = {
     name: 'Eve',
   },
 } satisfies Record<string, SeedUser>;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `done` holds, or fails with the last value. */
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(250);
-  }
-}
-
 describe('Handset web phone in headless Chromium', () => {
   let handset: HandsetProcess;
   let browser: WebphoneBrowser;
