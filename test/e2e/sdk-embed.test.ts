@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startHandset, type HandsetProcess } from './support/handset.js';
+import type { HandsetProcess } from './support/handset.js';
 import { provisionUsers } from './support/provision.js';
 import type { PageInfo } from './support/sdk-page/driver-api.js';
 import { waitFor } from './support/sdk-wait.js';
+import { startSdkServer, type SdkServer } from './support/sdk-server.js';
 import { SdkHarness } from './support/sdk-harness.js';
 
 const DOMAIN = 'embed.example.test';
@@ -11,12 +12,14 @@ const pw = (ext: string) => `pw-${ext}-secret`;
 const lastState = (i: PageInfo) => i.calls[i.calls.length - 1]?.state;
 
 describe('Handset.mount: a third-party page drives the phone in an iframe on another origin', () => {
+  let server: SdkServer;
   let handset: HandsetProcess;
   let harness: SdkHarness;
   const closers: Array<{ close(): Promise<void>; logs(): string }> = [];
 
   beforeAll(async () => {
-    [handset, harness] = await Promise.all([startHandset(), SdkHarness.start()]);
+    [server, harness] = await Promise.all([startSdkServer(), SdkHarness.start()]);
+    handset = server.handset;
     await provisionUsers(handset, DOMAIN, ['3001', '3002'], pw);
   });
   afterEach((ctx) => {
@@ -26,7 +29,7 @@ describe('Handset.mount: a third-party page drives the phone in an iframe on ano
   afterAll(async () => {
     for (const p of closers) await p.close().catch(() => undefined);
     await harness?.close();
-    await handset?.stop();
+    await server?.stop();
   });
 
   it('configure, register, call, DTMF and hang-up through promises, with registration, call and CDR events; forged messages are ignored', async () => {

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startHandset, type HandsetProcess } from './support/handset.js';
+import type { HandsetProcess } from './support/handset.js';
 import { provisionUsers } from './support/provision.js';
 import type { PageInfo, PageStats, SdkDriver } from './support/sdk-page/driver-api.js';
 import { sleep, waitFor } from './support/sdk-wait.js';
+import { startSdkServer, type SdkServer } from './support/sdk-server.js';
 import { SdkHarness, type DrivenPage } from './support/sdk-harness.js';
 import { TcpRelay } from './support/sdk-tcp-relay.js';
 
@@ -40,6 +41,7 @@ async function audioFlowsBothWays(a: Phone, b: Phone, ms = 1500): Promise<[PageS
 }
 
 describe('Handset SDK in headless Chromium against Handset', () => {
+  let server: SdkServer;
   let handset: HandsetProcess;
   let harness: SdkHarness;
   const pages: Phone[] = [];
@@ -53,7 +55,8 @@ describe('Handset SDK in headless Chromium against Handset', () => {
   }
 
   beforeAll(async () => {
-    [handset, harness] = await Promise.all([startHandset(), SdkHarness.start()]);
+    [server, harness] = await Promise.all([startSdkServer(), SdkHarness.start()]);
+    handset = server.handset;
     await provisionUsers(handset, DOMAIN, ['2001', '2002', '2003', '2004', '2005', '2006'], pw);
   });
 
@@ -68,7 +71,7 @@ describe('Handset SDK in headless Chromium against Handset', () => {
 
   afterAll(async () => {
     await harness?.close();
-    await handset?.stop();
+    await server?.stop();
   });
 
   it('A calls B: B rings and answers, audio flows both ways, DTMF reaches B, hold stops media, unhold restarts it, hang-up ends both', async () => {
