@@ -12,6 +12,14 @@ const DOMAIN = 'wp.example.test';
 const users = {
   a: { domain: DOMAIN, ext: '2001', email: 'alice@wp.example.test', password: 'alice-web-secret-1', name: 'Alice' },
   b: { domain: DOMAIN, ext: '2002', email: 'bob@wp.example.test', password: 'bob-web-secret-22', name: 'Bob' },
+  owner: {
+    domain: DOMAIN,
+    ext: '2000',
+    email: 'owner@wp.example.test',
+    password: 'owner-web-secret-0',
+    name: 'Olga',
+    role: 'owner',
+  },
   other: {
     domain: 'other.example.test',
     ext: '2001',
@@ -31,7 +39,8 @@ describe('Handset web phone in headless Chromium', () => {
   beforeAll(async () => {
     const seeded = await seedWebphoneUsers(Object.values(users));
     dataDir = seeded.dataDir;
-    handset = await startHandset(seeded.env);
+    // SIP trace on: the last test reads the SDP Handset receives.
+    handset = await startHandset({ ...seeded.env, HANDSET_SIP_TRACE: '1' });
     base = `http://127.0.0.1:${handset.httpPort}`;
     browser = await WebphoneBrowser.launch(`${base}/`);
   });
@@ -41,12 +50,27 @@ describe('Handset web phone in headless Chromium', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('serves the installable shell: manifest, icons, service worker', async () => {
+  it('serves the installable shell: manifest, icons, a service worker that opens the phone offline', async () => {
     const manifest = (await (await fetch(`${base}/manifest.webmanifest`)).json()) as { icons: Array<{ src: string }> };
     for (const icon of manifest.icons) expect((await fetch(`${base}/${icon.src}`)).status, icon.src).toBe(200);
     const sw = await fetch(`${base}/sw.js`);
     expect(sw.status).toBe(200);
     expect(await sw.text()).toContain('handset-shell-');
+    const p = await browser.open();
+    const state = await p.page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      const w = reg.active!;
+      if (w.state !== 'activated') await new Promise((r) => w.addEventListener('statechange', r, { once: true }));
+      return w.state;
+    });
+    expect(state).toBe('activated');
+    // Offline, the cached shell still opens on the sign-in form.
+    await p.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    await p.page.context().setOffline(true);
+    await p.page.reload();
+    await p.page.getByLabel('Email').waitFor({ timeout: 10_000 });
+    await p.page.context().setOffline(false);
+    await p.page.context().close();
   });
 
   it('A signs in and calls B by number; B answers; audio flows both ways; both hang up into History', async () => {
@@ -152,5 +176,50 @@ describe('Handset web phone in headless Chromium', () => {
     expect((await (await get('/healthz')).json()) as object).toMatchObject({ status: 'ok' });
     // The handset process is still healthy after all of it.
     expect(handset.child.exitCode).toBeNull();
+  });
+
+  it('applies the domain configuration at sign-in: brand, auto answer, codec priority and delete in the SDP', async () => {
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: users.owner.email, password: users.owner.password }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const put = (key: string, value: unknown) =>
+      fetch(`${base}/api/v1/settings/${key}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ value }),
+      });
+    expect((await put('webphone.codec_delete', ['opus'])).status).toBe(422);
+    for (const [k, v] of [
+      ['webphone.brand_name', 'Acme Phone'],
+      ['webphone.auto_answer', true],
+      ['webphone.codec_priority', ['PCMU']],
+      ['webphone.codec_delete', ['PCMA', '/^G722$/']],
+    ] as const)
+      expect((await put(k, v)).status, k).toBe(200);
+
+    const a2 = await browser.open();
+    const b2 = await browser.open();
+    await a2.signIn(users.a.email, users.a.password);
+    await b2.signIn(users.b.email, users.b.password);
+    expect(await a2.page.title()).toBe('Acme Phone');
+    const before = handset.output().length;
+    await a2.page.getByLabel('Number').fill(users.b.ext);
+    await a2.page.getByRole('button', { name: 'Call', exact: true }).click();
+    // Nobody touches B: it answers by itself.
+    for (const p of [a2, b2])
+      await p.page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
+    const trace = handset.output().slice(before);
+    const offer = /INVITE sip:2002@[^\n]*?(m=audio [^\\]+)/.exec(trace)?.[1];
+    expect(offer, 'the INVITE from A in the SIP trace').toBeDefined();
+    const pts = offer!.split(' ').slice(3);
+    expect(pts[0], offer).toBe('0'); // PCMU first
+    expect(pts).toContain('111'); // Opus kept
+    expect(pts).not.toContain('8'); // PCMA deleted
+    expect(pts).not.toContain('9'); // G722 deleted
+    await a2.page.getByRole('button', { name: 'Hang up' }).click();
+    await b2.page.getByLabel('Number').waitFor({ timeout: 10_000 });
   });
 });

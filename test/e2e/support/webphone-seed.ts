@@ -14,6 +14,7 @@ export interface SeedUser {
   email: string;
   password: string;
   name: string;
+  role?: 'owner' | 'admin' | 'agent';
 }
 
 /** A data directory holding seeded tenants, and the env that makes Handset use it and its key. */
@@ -46,7 +47,7 @@ export async function seedWebphoneUsers(users: readonly SeedUser[]): Promise<See
         email: u.email,
         name: u.name,
         password: u.password,
-        role: 'agent',
+        role: u.role ?? 'agent',
       });
     }
   } finally {
