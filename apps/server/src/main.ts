@@ -46,6 +46,7 @@ import { CallEventsAdapter } from './events/call-events-adapter.js';
 import { bridgeDirectoryEvents } from './events/directory-events-adapter.js';
 import { EventBus } from './events/event-bus.js';
 import { bridgeLocationEvents } from './events/location-events-adapter.js';
+import { RedisEventRelay } from './events/redis-event-relay.js';
 import { createSmtpMailer } from './notify/mailer.js';
 import { WebhookService } from './notify/webhook-service.js';
 import { openStore } from './store/open-store.js';
@@ -103,13 +104,15 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     if (smtp) cleanups.push(() => smtp.close());
     const services = createDirectoryServices(store, secrets, { mailer: opts.mailer ?? smtp });
     // Platform events (registrations, calls, CDRs, directory changes) for /api/v1/events and webhooks.
-    const bus = new EventBus({ logger });
+    const relay = config.redisUrl ? await RedisEventRelay.connect({ url: config.redisUrl, logger }) : undefined;
+    const bus = new EventBus({ logger, relay });
     cleanups.push(() => bus.close());
     bridgeDirectoryEvents((l) => services.events.on('change', l), bus);
     const webhooks = new WebhookService({ store, secrets, domains: services.domains, logger });
     await webhooks.start();
     cleanups.push(() => webhooks.close());
-    bus.subscribe((e) => webhooks.handle(e));
+    // Local events only: in a cluster every node's bus sees every event, but one node delivers it.
+    bus.subscribeLocal((e) => webhooks.handle(e));
     const apiRoutes = [(v1: FastifyInstance) => registerWebhookRoutes(v1, { webhooks })];
     // The web phone's sign-in configuration, with TURN credentials as /api/v1/webrtc/ice-servers issues them.
     const webphoneTurn = new TurnCredentials(config.ice);
