@@ -134,6 +134,9 @@ describe('Handset web phone in headless Chromium', () => {
     await a.page.getByRole('button', { name: 'Settings' }).click();
     await a.page.getByText('Set by your administrator').waitFor();
     expect(await a.page.locator('#display-name').getAttribute('readonly')).not.toBeNull();
+    // Fake devices are listed for each role (the fake microphone has a label once granted).
+    await a.page.getByLabel('Microphone').locator('option').nth(1).waitFor({ state: 'attached', timeout: 5000 });
+    await a.page.getByLabel('Ringer').waitFor();
     await a.page.screenshot({ path: join(shots, 'webphone-settings.png') });
     const desktop = await browser.open({ width: 1280, height: 800 });
     await desktop.signIn(users.other.email, users.other.password);

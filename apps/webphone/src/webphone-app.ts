@@ -850,8 +850,8 @@ export class WebphoneApp {
     });
     const field = (id: string, key: MessageKey, el: HTMLElement) =>
       h('div', { class: 'field' }, h('label', { for: id }, this.t(key)), el);
-    const devices = h('div', { class: 'devices' });
-    void this.fillDevices(devices);
+    const devices = this.deviceFields();
+    void this.refreshDevices();
     const themeSel = h(
       'select',
       {
@@ -931,18 +931,28 @@ export class WebphoneApp {
     );
   }
 
-  private async fillDevices(box: HTMLElement): Promise<void> {
+  private deviceList: Array<{ id: string; label: string; kind: string }> = [];
+
+  /** Re-reads the devices (labels appear once a permission is granted) and redraws when they changed. */
+  private async refreshDevices(): Promise<void> {
+    const list = (await this.phone?.devices.list().catch(() => [])) ?? [];
+    if (JSON.stringify(list) === JSON.stringify(this.deviceList)) return;
+    this.deviceList = list;
+    if (this.page === 'settings') this.render();
+  }
+
+  private deviceFields(): HTMLElement {
     const phone = this.phone;
-    if (!phone) return;
-    const list = await phone.devices.list().catch(() => []);
-    const sel = phone.devices.selected;
+    const sel = phone?.devices.selected;
     const roles = [
       ['microphone', 'microphone', 'microphone'],
       ['camera', 'camera', 'camera'],
       ['speaker', 'speaker', 'speaker'],
       ['ringer', 'speaker', 'ringer'],
     ] as const;
-    box.replaceChildren(
+    return h(
+      'div',
+      { class: 'devices' },
       ...roles.map(([role, kind, key]) =>
         h(
           'div',
@@ -953,14 +963,14 @@ export class WebphoneApp {
             {
               id: `dev-${role}`,
               onchange: (e) =>
-                void phone.devices
+                void phone?.devices
                   .select(role, (e.target as HTMLSelectElement).value || undefined)
                   .catch((err: unknown) => this.toast(String(err))),
             },
             h('option', { value: '' }, this.t('systemDefault')),
-            ...list
+            ...this.deviceList
               .filter((d) => d.kind === kind)
-              .map((d) => h('option', { value: d.id, selected: sel[role] === d.id }, d.label || d.id.slice(0, 8))),
+              .map((d) => h('option', { value: d.id, selected: sel?.[role] === d.id }, d.label || d.id.slice(0, 8))),
           ),
         ),
       ),
