@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { keywordSchema } from '../directory/directory-schemas.js';
 import { principalOf } from './api-auth.js';
 import { ERROR_RESPONSES as errors } from './api-errors.js';
 import { idParams, pageQuery, pagedSchema, toJson } from './api-schemas.js';
@@ -137,7 +138,7 @@ export function registerAdminRoutes(app: FastifyInstance, { services }: ApiV1Dep
         summary: 'Audit log, newest first',
         querystring: pageQuery.extend({
           domainId: z.uuid().optional(),
-          resource: z.string().max(50).optional(),
+          resource: keywordSchema.max(50).optional(),
           from: z.coerce.date().optional(),
           to: z.coerce.date().optional(),
         }),

@@ -99,10 +99,29 @@ describe.each(testBackends(pgdb))('hostile input to the API on %s', (_name, data
         ['Phonenet: ext not a number', () => f.call('ownerA', 'POST', '/client-api/user', { ext: { $gt: 1 } }), 422],
         ['Phonenet: no page', () => f.call('ownerA', 'GET', '/client-api/user'), 422],
         ['an unknown route', () => f.call('ownerA', 'GET', '/api/v1/passwords'), 404],
+        ['NUL in a keyword', () => f.call('ownerA', 'GET', '/api/v1/users?keyword=a%00b'), 422],
+        [
+          'NUL in a Phonenet keyword',
+          () => f.call('ownerA', 'GET', '/client-api/cdr?page=1&pageSize=1&keyword=%00'),
+          422,
+        ],
+        ['NUL in an audit filter', () => f.call('ownerA', 'GET', '/api/v1/audit?resource=%00'), 422],
+        ['a group filter that is no id', () => f.call('ownerA', 'GET', '/api/v1/users?group=abc'), 200],
+        [
+          'NUL in a sign-in e-mail',
+          () => f.call(undefined, 'POST', '/api/v1/auth/login', { email: 'a\u0000@b.example', password: 'x' }),
+          422,
+        ],
+        [
+          'a huge sign-in password',
+          () => f.call(undefined, 'POST', '/api/v1/auth/login', { email: 'a@b.example', password: 'x'.repeat(300) }),
+          422,
+        ],
       ];
       for (const [what, send, status] of cases) {
         const res = await send();
         expect(res.statusCode, `${what}: ${res.body.slice(0, 200)}`).toBe(status);
+        if (status === 200) continue;
         const body = JSON.parse(res.body) as ErrorBody;
         expect(typeof body.error.code, what).toBe('string');
         expect(body.error.message.length, what).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ContactRecord } from '../directory/contact-service.js';
 import type { DomainRecord } from '../directory/domain-service.js';
 import type { GroupRecord } from '../directory/group-service.js';
+import { keywordSchema } from '../directory/directory-schemas.js';
 import { MAX_PAGE_SIZE } from '../directory/paged-list.js';
 import type { UserRecord } from '../directory/user-service.js';
 import { DirectoryError } from '../directory/directory-error.js';
@@ -12,7 +13,7 @@ import type { Principal } from '../directory/principal.js';
 export const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(100),
-  keyword: z.string().max(200).optional(),
+  keyword: keywordSchema.optional(),
   order: z.enum(['asc', 'desc']).optional(),
 });
 

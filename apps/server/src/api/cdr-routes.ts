@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CDR_SORT } from '../directory/cdr-search-service.js';
+import { keywordSchema } from '../directory/directory-schemas.js';
 import { principalOf } from './api-auth.js';
 import { ERROR_RESPONSES as errors } from './api-errors.js';
 import { pageQuery, pagedSchema, toJson } from './api-schemas.js';
@@ -15,7 +16,7 @@ export const cdrFilters = z.object({
   disposition: z.enum(['answered', 'busy', 'no-answer', 'cancelled', 'failed']).optional(),
   from: z.coerce.date().optional().describe('started at or after (ISO 8601)'),
   to: z.coerce.date().optional().describe('started before (ISO 8601)'),
-  keyword: z.string().max(200).optional(),
+  keyword: keywordSchema.optional(),
 });
 
 const cdrView = z

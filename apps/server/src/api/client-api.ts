@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { CdrRecord } from '../directory/cdr-search-service.js';
 import { DirectoryError } from '../directory/directory-error.js';
-import { emailSchema, text } from '../directory/directory-schemas.js';
+import { emailSchema, keywordSchema, text } from '../directory/directory-schemas.js';
 import type { GroupRecord } from '../directory/group-service.js';
 import type { Principal } from '../directory/principal.js';
 import type { UserRecord, UserService } from '../directory/user-service.js';
@@ -26,7 +26,7 @@ const phoneField = z
 const searchQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000),
   pageSize: z.coerce.number().int().min(1).max(1000),
-  keyword: z.string().max(200).optional(),
+  keyword: keywordSchema.optional(),
 });
 
 const userBody = z.strictObject({

@@ -46,7 +46,14 @@ export const emailSchema = z
   .trim()
   .toLowerCase()
   .max(254, 'at most 254 characters')
-  .regex(/^[^\s@<>()",;:\\]+@[^\s@<>()",;:\\]+\.[^\s@<>()",;:\\]+$/, 'not an e-mail address');
+  .regex(/^[^\s@<>()",;:\\]+@[^\s@<>()",;:\\]+\.[^\s@<>()",;:\\]+$/, 'not an e-mail address')
+  .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+
+/** A search keyword (PostgreSQL text cannot hold NUL, so control characters are refused up front). */
+export const keywordSchema = z
+  .string()
+  .max(200, 'at most 200 characters')
+  .refine((s) => !CONTROL.test(s), 'must not contain control characters');
 
 /** Phone number as dialled: digits and + * # with spaces, dashes, dots, parentheses. */
 export const phoneSchema = z

@@ -38,7 +38,9 @@ export function toPage<T>(docs: T[], totalDocs: number, b: { page: number; limit
  * a percent sign); undefined for an empty keyword. The keyword is a bound parameter.
  */
 export function keywordFilter(keyword: string | undefined, columns: readonly (PgColumn | SQL)[]): SQL | undefined {
-  const kw = keyword?.trim();
+  // PostgreSQL text cannot hold NUL; callers outside the API may not have refused it.
+  // eslint-disable-next-line no-control-regex
+  const kw = keyword?.replace(/\u0000/g, '').trim();
   if (!kw) return undefined;
   const pattern = `%${kw.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const parts = columns.map((c) => sql`${c}::text ilike ${pattern}`);

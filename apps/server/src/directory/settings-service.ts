@@ -63,6 +63,8 @@ export class SettingsService {
       stored = parsed.data;
     }
     const json = JSON.stringify(stored);
+    // PostgreSQL's jsonb cannot hold U+0000.
+    if (json.includes('\\u0000')) throw DirectoryError.validation({ [key]: 'must not contain NUL characters' });
     if (domainId === undefined) {
       const name = SERVER_PREFIX + key;
       if (stored === null) await this.store.db.delete(serverMeta).where(eq(serverMeta.name, name));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, count, desc, eq } from 'drizzle-orm';
+import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { SecretBox } from '../config/secret-box.js';
 import { domains, users } from '../store/schema.js';
@@ -90,7 +90,8 @@ export class UserService {
       domainId === undefined ? undefined : eq(users.domainId, domainId),
       rights.isManager(p) ? undefined : eq(users.id, p.userId ?? '00000000-0000-0000-0000-000000000000'),
       q.role === undefined ? undefined : eq(users.role, q.role),
-      q.group === undefined ? undefined : eq(users.groupId, q.group),
+      // A group "id" that is no UUID names no group (and must not reach a uuid column).
+      q.group === undefined ? undefined : isUuid(q.group) ? eq(users.groupId, q.group) : sql`false`,
       q.active === undefined ? undefined : eq(users.active, q.active),
       keywordFilter(q.keyword, [users.ext, users.name, users.email, users.phone, users.description]),
     );
