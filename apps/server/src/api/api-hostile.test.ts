@@ -13,7 +13,7 @@ describe.each(testBackends(pgdb))('hostile input to the API on %s', (_name, data
   let f: ApiFixture;
   beforeAll(async () => {
     if (database) f = await createApiFixture(database);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await f?.close();
   });

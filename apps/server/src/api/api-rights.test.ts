@@ -265,7 +265,7 @@ describe.each(testBackends(pgdb))('rights across tenants and roles on %s', (_nam
       private: priv.id,
       token: token.record.id,
     };
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await f?.close();
   });

@@ -19,7 +19,7 @@ describe.each(testBackends(pgdb))('/api/v1 on %s', (_name, database) => {
   let f: ApiFixture;
   beforeAll(async () => {
     if (database) f = await createApiFixture(database);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await f?.close();
   });

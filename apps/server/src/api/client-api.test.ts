@@ -11,7 +11,7 @@ describe.each(testBackends(pgdb))('Phonenet Client API on %s', (_name, database)
   let f: ApiFixture;
   beforeAll(async () => {
     if (database) f = await createApiFixture(database);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await f?.close();
   });
