@@ -286,8 +286,30 @@ export class ProxyCore {
     if (next) return resolveUriTarget(parseUri(next.uri));
     if (info.flowTarget) {
       if (info.flowTarget.protocol === 'udp' || this.o.layer.isFlowOpen(info.flowTarget)) return info.flowTarget;
+      const rebound = this.reboundFlow(req);
+      if (rebound) return rebound;
     }
     return resolveUriTarget(parseUri(req.uri));
+  }
+
+  /**
+   * The flow our Record-Route named has closed. RFC 5626 §5.3 answers 430 then, but a client that
+   * reconnected (a WebSocket after a network change) and registered the same Contact again is
+   * reachable over its new flow: the dialog's route set cannot change (§12.2), so we follow the
+   * binding. The Request-URI is that Contact (the remote target) and the To URI its AOR.
+   */
+  private reboundFlow(req: SipRequest): SendTarget | undefined {
+    const to = parseUri(req.to.uri);
+    const target = parseUri(req.uri);
+    if (to.user === undefined || target.user === undefined) return undefined;
+    for (const b of this.o.location.lookup(`${to.user}@${to.host.toLowerCase()}`)) {
+      if (b.flowId === undefined || b.path.length > 0) continue;
+      const contact = parseUri(b.contactUri);
+      if (contact.user !== target.user || contact.host.toLowerCase() !== target.host.toLowerCase()) continue;
+      const flow: SendTarget = { protocol: b.transport, address: b.sourceAddress, port: b.sourcePort, flowId: b.flowId };
+      if (this.o.layer.isFlowOpen(flow)) return flow;
+    }
+    return undefined;
   }
 
   /** Out-of-dialog requests to a local user: authenticate the caller, find bindings, fork. */

@@ -7,7 +7,7 @@ import type { SipResponse } from '@handset/sip';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Cdr } from '../proxy/cdr.js';
 import { eventually, TestHandset } from './testing/test-handset.js';
-import type { TestUa, TestUaTransport } from './testing/test-ua.js';
+import type { TestUa, TestUaOptions, TestUaTransport } from './testing/test-ua.js';
 
 const DOMAIN = 'calls.test';
 const OTHER = 'other.test';
@@ -24,8 +24,13 @@ describe('proxy over real sockets', () => {
     await h.provision(domain, { [ext]: PASSWORD });
     return ext;
   }
-  async function ua(transport: TestUaTransport, ext: string, domain = DOMAIN): Promise<TestUa> {
-    const u = await h.ua(transport, ext, domain, PASSWORD, { userAgent: `test-${transport}` });
+  async function ua(
+    transport: TestUaTransport,
+    ext: string,
+    domain = DOMAIN,
+    extra: Partial<TestUaOptions> = {},
+  ): Promise<TestUa> {
+    const u = await h.ua(transport, ext, domain, PASSWORD, { userAgent: `test-${transport}`, ...extra });
     opened.push(u);
     return u;
   }
@@ -403,6 +408,47 @@ describe('proxy over real sockets', () => {
     const cdr = await cdrOf(dialog.callId);
     expect(cdr).toMatchObject({ disposition: 'answered', hangupBy: 'callee' });
   });
+  it('a WebSocket client that reconnects and registers its Contact again still gets the BYE of its call', async () => {
+    const [alice, bob] = [await newUser(), await newUser()];
+    const a = await phone('ws', alice);
+    const b = await phone('udp', bob);
+    b.invitePolicy = { status: 200 };
+    const tx = await a.invite(bob);
+    const ok = await tx.final();
+    const dialog = a.dialogFrom(tx.request, ok);
+    a.ack(dialog);
+    await b.waitForRequest('ACK', (r) => r.callId === dialog.callId);
+    a.close();
+    await eventually(() => h.server.location.lookup(`${alice}@${DOMAIN}`).length === 0, 5000, 'WS binding removal');
+
+    // The same client (same .invalid Contact) on a new connection, as JsSIP after a network change.
+    const again = await ua('ws', alice, DOMAIN, { wsHost: /@([^;>]+)/.exec(a.contactUri)![1] });
+    expect(again.contactUri).toBe(a.contactUri);
+    expect((await again.register({ expires: 300 })).status).toBe(200);
+    const bye = await b.bye(b.calls.get(dialog.callId)!.dialog!);
+    const got = await again.waitForRequest('BYE', (r) => r.callId === dialog.callId);
+    expect(got.uri).toBe(a.contactUri);
+    // The test UA answers in-dialog requests itself; the callee gets that 200 back.
+    expect(bye.status).toBe(200);
+  });
+
+  it('a reconnected client with another Contact does not receive an old dialog: 430 Flow Failed', async () => {
+    const [alice, bob] = [await newUser(), await newUser()];
+    const a = await phone('ws', alice);
+    const b = await phone('udp', bob);
+    b.invitePolicy = { status: 200 };
+    const tx = await a.invite(bob);
+    const ok = await tx.final();
+    const dialog = a.dialogFrom(tx.request, ok);
+    a.ack(dialog);
+    await b.waitForRequest('ACK', (r) => r.callId === dialog.callId);
+    a.close();
+    await eventually(() => h.server.location.lookup(`${alice}@${DOMAIN}`).length === 0, 5000, 'WS binding removal');
+    await phone('ws', alice);
+    const bye = await b.bye(b.calls.get(dialog.callId)!.dialog!);
+    expect(bye.status).toBe(430);
+  });
+
   it("a caller authenticated as one user cannot call with another user's From", async () => {
     const [alice, mallory, bob] = [await newUser(), await newUser(), await newUser()];
     const m = await ua('udp', mallory);

@@ -40,6 +40,8 @@ export interface TestUaOptions {
   timeoutMs?: number | undefined;
   /** Sent as User-Agent. */
   userAgent?: string | undefined;
+  /** WebSocket only: the `.invalid` host naming this client (a reconnecting client keeps its own). */
+  wsHost?: string | undefined;
 }
 
 /** What the UA does with an incoming initial INVITE. */
@@ -190,7 +192,7 @@ export class TestUa {
     this.timeoutMs = o.timeoutMs ?? 5000;
     if (o.transport === 'ws') {
       // RFC 7118 §5.2: a WebSocket client has no reachable address; it names itself with .invalid.
-      const host = `${randomBytes(6).toString('hex')}.invalid`;
+      const host = o.wsHost ?? `${randomBytes(6).toString('hex')}.invalid`;
       this.sentBy = host;
       this.contactUri = `sip:${o.user}@${host};transport=ws`;
     } else {
