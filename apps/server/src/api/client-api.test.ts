@@ -86,7 +86,7 @@ describe.each(testBackends(pgdb))('Phonenet Client API on %s', (_name, database)
         name: 'X',
         ext: 'ab cd',
         extPassword: 'p',
-        password: 'p',
+        password: 'long enough pw',
         phone: '1',
         role: 'agent',
       });
