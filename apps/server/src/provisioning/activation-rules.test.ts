@@ -299,7 +299,11 @@ describe.each(testBackends(pgdb))('activation rules on %s', (_name, database) =>
     ]);
     expect(answers.map((x) => x.status)).toEqual([200, 200, 200]);
     const devices = await w.devices.list({ domainId });
-    expect(devices.filter((d) => d.appDeviceId === APP_A)).toHaveLength(1);
+    // Which app ends up holding which code depends on the order the three ran in (the rules move a
+    // used code to the newer app); what must hold in every order: no app has two devices, no code two.
+    expect(devices.filter((d) => d.appDeviceId === APP_A).length).toBeLessThanOrEqual(1);
+    expect(devices.filter((d) => d.appDeviceId === APP_B).length).toBeLessThanOrEqual(1);
+    expect(devices.length).toBeGreaterThanOrEqual(1);
     expect(new Set(devices.map((d) => d.codeHash)).size).toBe(devices.length);
   });
 });
