@@ -13,6 +13,15 @@ export interface SettingDefinition<T = unknown> {
   scope: SettingScope;
 }
 
+/**
+ * A rule across settings (e.g. one value bounded by another): given the effective values of its
+ * keys, with the value being set in place, the message to refuse with, or undefined when it holds.
+ */
+export interface SettingRule {
+  keys: readonly string[];
+  check(read: (key: string) => unknown): string | undefined;
+}
+
 /** Dotted lower-case key: `sessiontalk.qr_expiration`. */
 const KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
@@ -22,6 +31,7 @@ const KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
  */
 export class SettingsRegistry {
   readonly #defs = new Map<string, SettingDefinition>();
+  readonly #rules: SettingRule[] = [];
 
   /** Registers a key; throws if the key is malformed, already defined, or its default is invalid. */
   define<T>(key: string, def: SettingDefinition<T>): this {
@@ -31,6 +41,18 @@ export class SettingsRegistry {
     if (!ok.success) throw new Error(`default of setting ${key} does not pass its own schema`);
     this.#defs.set(key, def);
     return this;
+  }
+
+  /** Adds a rule across keys, checked whenever one of them is set (its keys must be defined). */
+  rule(rule: SettingRule): this {
+    for (const k of rule.keys) this.require(k);
+    this.#rules.push(rule);
+    return this;
+  }
+
+  /** The rules that involve `key`. */
+  rulesFor(key: string): SettingRule[] {
+    return this.#rules.filter((r) => r.keys.includes(key));
   }
 
   /** The definition, or undefined for an unknown key. */

@@ -32,6 +32,26 @@ export class SettingsService {
     private readonly audit?: AuditLog,
   ) {}
 
+  /** Refuses a value that breaks a rule across keys, with the value in place of the current one. */
+  async #checkRules(key: string, stored: unknown, domainId: string | undefined): Promise<void> {
+    const rules = this.registry.rulesFor(key);
+    if (rules.length === 0) return;
+    const values = new Map<string, unknown>();
+    for (const r of rules) for (const k of r.keys) if (!values.has(k)) values.set(k, await this.get(k, domainId));
+    // Removing an override (null) falls back to the server value or the default.
+    values.set(key, stored === null ? await this.#fallback(key, domainId) : stored);
+    for (const r of rules) {
+      const message = r.check((k) => values.get(k));
+      if (message !== undefined) throw DirectoryError.validation({ [key]: message });
+    }
+  }
+
+  /** What `key` would be without the override at this level. */
+  async #fallback(key: string, domainId: string | undefined): Promise<unknown> {
+    if (domainId === undefined) return this.registry.require(key).default;
+    return this.get(key, undefined);
+  }
+
   /** The effective value of `key` (for `domainId` when given). Throws NOT_FOUND for unknown keys. */
   async get<T = unknown>(key: string, domainId?: string): Promise<T> {
     const def = this.registry.require(key);
@@ -62,6 +82,7 @@ export class SettingsService {
         throw DirectoryError.validation({ [key]: parsed.error.issues[0]?.message ?? 'invalid value' });
       stored = parsed.data;
     }
+    await this.#checkRules(key, stored, domainId);
     const json = JSON.stringify(stored);
     // PostgreSQL's jsonb cannot hold U+0000.
     if (json.includes('\\u0000')) throw DirectoryError.validation({ [key]: 'must not contain NUL characters' });

@@ -55,10 +55,34 @@ describe('sessiontalk settings in the settings registry', () => {
     expect((await settings.get(domainId)).maxActivations).toBe(4);
   });
 
-  it('limits codes to key_rotation when the stored pair breaks the rule across keys', async () => {
+  it('refuses a qr_expiration above key_rotation (and a key_rotation below it), naming the key; nothing changes', async () => {
+    const other = (await new DirectoryService(store, new SecretBox(randomBytes(32))).addDomain('rule.example')).id;
+    // The default qr_expiration (172800 s) is above 7200 s: lowering key_rotation first is refused.
+    const first = await service.set(CLI_PRINCIPAL, 'sessiontalk.key_rotation', 7200, other).catch((e: unknown) => e);
+    expect((first as DirectoryError).fields?.['sessiontalk.key_rotation']).toMatch(/must not exceed/);
+    await service.set(CLI_PRINCIPAL, 'sessiontalk.qr_expiration', 7000, other);
+    await service.set(CLI_PRINCIPAL, 'sessiontalk.key_rotation', 7200, other);
+    const tooLong = await service
+      .set(CLI_PRINCIPAL, 'sessiontalk.qr_expiration', 86_400, other)
+      .catch((e: unknown) => e);
+    expect(tooLong).toBeInstanceOf(DirectoryError);
+    expect((tooLong as DirectoryError).fields?.['sessiontalk.qr_expiration']).toMatch(
+      /must not exceed sessiontalk\.key_rotation/,
+    );
+    expect(await service.get('sessiontalk.qr_expiration', other)).toBe(7000);
+    const tooShort = await service.set(CLI_PRINCIPAL, 'sessiontalk.key_rotation', 5000, other).catch((e: unknown) => e);
+    expect((tooShort as DirectoryError).fields?.['sessiontalk.key_rotation']).toMatch(/must not exceed/);
+    expect(await service.get('sessiontalk.key_rotation', other)).toBe(7200);
+    // Within the bound it is taken.
+    await service.set(CLI_PRINCIPAL, 'sessiontalk.qr_expiration', 7200, other);
+    expect(await service.get('sessiontalk.qr_expiration', other)).toBe(7200);
+  });
+
+  it('limits codes to key_rotation when a server-wide change leaves a domain override above it', async () => {
     const settings = new RegistryProvisioningSettings(service, pino({ level: 'silent' }), 0, () => now.ms);
-    await service.set(CLI_PRINCIPAL, 'sessiontalk.key_rotation', 7200, domainId);
     await service.set(CLI_PRINCIPAL, 'sessiontalk.qr_expiration', 86_400, domainId);
+    await service.set(CLI_PRINCIPAL, 'sessiontalk.qr_expiration', 3600);
+    await service.set(CLI_PRINCIPAL, 'sessiontalk.key_rotation', 7200);
     expect(await settings.get(domainId)).toMatchObject({ keyRotationS: 7200, qrExpirationS: 7200 });
   });
 });

@@ -3,6 +3,7 @@ import type { SettingsRegistry } from '../directory/settings-registry.js';
 import type { SettingsService } from '../directory/settings-service.js';
 import {
   SESSIONTALK_SETTINGS,
+  checkSessionTalkSettings,
   SettingsValueError,
   resolveSessionTalkSettings,
   type ProvisioningSettings,
@@ -13,6 +14,20 @@ import {
 /** Declares every `sessiontalk.*` key in the settings registry. */
 export function defineSessionTalkSettings(registry: SettingsRegistry): void {
   for (const [key, def] of Object.entries(SESSIONTALK_SETTINGS)) registry.define<unknown>(key, def);
+  registry.rule({
+    keys: ['sessiontalk.qr_expiration', 'sessiontalk.key_rotation'],
+    check(read) {
+      try {
+        checkSessionTalkSettings({
+          qrExpirationS: read('sessiontalk.qr_expiration') as number,
+          keyRotationS: read('sessiontalk.key_rotation') as number,
+        });
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+  });
 }
 
 /**
