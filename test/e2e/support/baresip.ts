@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './handset.js';
@@ -153,12 +153,32 @@ async function connectCtrl(port: number, deadline: number, child: ChildProcess):
   }
 }
 
+/**
+ * A free port P for `sip_listen`: baresip binds UDP and TCP on P and TLS on P + 1, so P + 1 must be
+ * free too (and not the ctrl_tcp port, which the kernel often hands out right after P).
+ */
+async function sipPortBeside(ctrlPort: number): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await freePort();
+    if (port + 1 !== ctrlPort && port + 1 <= 65535 && (await tcpFree(port + 1))) return port;
+  }
+  throw new Error('no free port pair for baresip');
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 /** Starts baresip with its own temp config dir (`baresip -f dir`) and connects to its ctrl_tcp port. */
 export async function startBaresip(opts: BaresipOptions): Promise<BaresipAgent> {
   const configDir = await mkdtemp(join(tmpdir(), `baresip-${opts.user}-`));
   const recordDir = join(configDir, 'rec');
-  const sipPort = await freePort();
   const ctrlPort = await freePort();
+  const sipPort = await sipPortBeside(ctrlPort);
   await writeFile(join(configDir, 'config'), configText({ sipPort, ctrlPort, toneHz: opts.toneHz, recordDir }));
   // The account is added with `uanew` once ctrl_tcp is connected, so its REGISTER_OK cannot be missed.
   await writeFile(join(configDir, 'accounts'), '');
