@@ -41,6 +41,21 @@ describe('proxy over real sockets', () => {
     expect(res.status).toBe(200);
     return u;
   }
+  /** A WebSocket caller's answered call to a UDP callee, after which the caller's connection closed. */
+  async function answeredCallWithWsCallerGone() {
+    const [alice, bob] = [await newUser(), await newUser()];
+    const a = await phone('ws', alice);
+    const b = await phone('udp', bob);
+    b.invitePolicy = { status: 200 };
+    const tx = await a.invite(bob);
+    const ok = await tx.final();
+    const dialog = a.dialogFrom(tx.request, ok);
+    a.ack(dialog);
+    await b.waitForRequest('ACK', (r) => r.callId === dialog.callId);
+    a.close();
+    await eventually(() => h.server.location.lookup(`${alice}@${DOMAIN}`).length === 0, 5000, 'WS binding removal');
+    return { alice, a, b, dialog };
+  }
   async function cdrOf(callId: string): Promise<Cdr> {
     await eventually(() => cdrs.some((c) => c.callId === callId), 5000, `CDR of ${callId}`);
     return cdrs.find((c) => c.callId === callId)!;
@@ -391,17 +406,7 @@ describe('proxy over real sockets', () => {
   });
 
   it("when the WebSocket caller is gone, the callee's BYE is answered and the call still gets its CDR", async () => {
-    const [alice, bob] = [await newUser(), await newUser()];
-    const a = await phone('ws', alice);
-    const b = await phone('udp', bob);
-    b.invitePolicy = { status: 200 };
-    const tx = await a.invite(bob);
-    const ok = await tx.final();
-    const dialog = a.dialogFrom(tx.request, ok);
-    a.ack(dialog);
-    await b.waitForRequest('ACK', (r) => r.callId === dialog.callId);
-    a.close();
-    await eventually(() => h.server.location.lookup(`${alice}@${DOMAIN}`).length === 0, 5000, 'WS binding removal');
+    const { b, dialog } = await answeredCallWithWsCallerGone();
 
     const bye = await b.bye(b.calls.get(dialog.callId)!.dialog!);
     expect(bye.status).toBe(430); // RFC 5626 §5.3 Flow Failed
@@ -409,17 +414,7 @@ describe('proxy over real sockets', () => {
     expect(cdr).toMatchObject({ disposition: 'answered', hangupBy: 'callee' });
   });
   it('a WebSocket client that reconnects and registers its Contact again still gets the BYE of its call', async () => {
-    const [alice, bob] = [await newUser(), await newUser()];
-    const a = await phone('ws', alice);
-    const b = await phone('udp', bob);
-    b.invitePolicy = { status: 200 };
-    const tx = await a.invite(bob);
-    const ok = await tx.final();
-    const dialog = a.dialogFrom(tx.request, ok);
-    a.ack(dialog);
-    await b.waitForRequest('ACK', (r) => r.callId === dialog.callId);
-    a.close();
-    await eventually(() => h.server.location.lookup(`${alice}@${DOMAIN}`).length === 0, 5000, 'WS binding removal');
+    const { alice, a, b, dialog } = await answeredCallWithWsCallerGone();
 
     // The same client (same .invalid Contact) on a new connection, as JsSIP after a network change.
     const again = await ua('ws', alice, DOMAIN, { wsHost: /@([^;>]+)/.exec(a.contactUri)![1] });
@@ -433,17 +428,7 @@ describe('proxy over real sockets', () => {
   });
 
   it('a reconnected client with another Contact does not receive an old dialog: 430 Flow Failed', async () => {
-    const [alice, bob] = [await newUser(), await newUser()];
-    const a = await phone('ws', alice);
-    const b = await phone('udp', bob);
-    b.invitePolicy = { status: 200 };
-    const tx = await a.invite(bob);
-    const ok = await tx.final();
-    const dialog = a.dialogFrom(tx.request, ok);
-    a.ack(dialog);
-    await b.waitForRequest('ACK', (r) => r.callId === dialog.callId);
-    a.close();
-    await eventually(() => h.server.location.lookup(`${alice}@${DOMAIN}`).length === 0, 5000, 'WS binding removal');
+    const { alice, b, dialog } = await answeredCallWithWsCallerGone();
     await phone('ws', alice);
     const bye = await b.bye(b.calls.get(dialog.callId)!.dialog!);
     expect(bye.status).toBe(430);
