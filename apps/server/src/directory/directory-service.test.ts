@@ -245,6 +245,18 @@ describe.each(testBackends(pgdb))('DirectoryService on %s', (_name, database) =>
         expect(await userCount(store, 'bad.example')).toBe(1);
       });
 
+      it("names the line of an extension that is a group's, and writes nothing", async () => {
+        const domainId = (await dir.getDomain('bad.example'))!.id;
+        await store.db.execute(
+          sql`insert into user_groups (domain_id, name, ext) values (${domainId}::uuid, 'Sales', '7202')`,
+        );
+        const err = await rejection(dir.importUsers('bad.example', 'ext,password\n7201,a\n7202,b\n'));
+        expect(err.code).toBe('CSV_LINE');
+        expect(err.reason).toBe('DUPLICATE_EXTENSION');
+        expect(err.message).toBe('line 3: extension 7202 already exists in bad.example');
+        expect(await userCount(store, 'bad.example')).toBe(1);
+      });
+
       it('names the line of an email another user already has', async () => {
         await dir.addUser({ domain: 'bad.example', ext: '7100', password: 'x', email: 'taken@mail.example' });
         const err = await rejection(

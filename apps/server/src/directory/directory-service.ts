@@ -4,6 +4,7 @@ import { verifyKeyId } from '../store/key-check.js';
 import { domains, users } from '../store/schema.js';
 import type { Store, Transaction } from '../store/store.js';
 import { DirectoryError } from './directory-error.js';
+import { userGroups } from './directory-tables.js';
 import type { Domain, DomainSummary, NewUser, SipCredentials, User } from './directory-types.js';
 import { directoryValidation as v } from './directory-validation.js';
 import { parseUserCsv } from './user-csv.js';
@@ -140,10 +141,17 @@ export class DirectoryService {
         const domainRow = await this.#requireDomain(tx, normalized);
         const lineOfExt = new Map(rows.map((r) => [r.ext, r.line]));
         for (const chunk of chunks([...lineOfExt.keys()], LOOKUP_CHUNK)) {
-          const clash = await tx
-            .select({ ext: users.ext })
-            .from(users)
-            .where(and(eq(users.domainId, domainRow.id), inArray(users.ext, chunk)));
+          // Users and groups share the number space: a group's extension is taken as well.
+          const clash = [
+            ...(await tx
+              .select({ ext: users.ext })
+              .from(users)
+              .where(and(eq(users.domainId, domainRow.id), inArray(users.ext, chunk)))),
+            ...(await tx
+              .select({ ext: userGroups.ext })
+              .from(userGroups)
+              .where(and(eq(userGroups.domainId, domainRow.id), inArray(userGroups.ext, chunk)))),
+          ];
           const first = firstByLine(clash.map((c) => lineOfExt.get(c.ext)!));
           if (first !== undefined) {
             const ext = rows.find((r) => r.line === first)!.ext;
