@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { BrowserHarness, type BrowserPhone } from './support/browser.js';
 import { startHandset, type HandsetProcess } from './support/handset.js';
 import type { AudioStats } from './support/jssip-page/phone-api.js';
+import { sleep, waitFor } from './support/sdk-wait.js';
 
 /** One row of `handset cdrs list --json` (the fields this test reads). */
 interface CdrRow {
@@ -12,24 +13,6 @@ interface CdrRow {
   domain: string;
   durationS: number;
   disposition: string;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `read` until `done` holds, or throws with the last value after `timeoutMs`. */
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(250);
-  }
 }
 
 /**
