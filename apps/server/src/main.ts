@@ -153,6 +153,8 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       authenticate: apiAuth.preHandler,
       publicUrl: publicUrlOf(config),
       logger,
+      // HANDSET_PROVISION_RATE_LIMIT; 0 = off.
+      rateLimit: { max: config.provisioning.rateLimitPerMinute, timeWindowMs: 60_000 },
     };
     const cdrs = new CdrRepository(store);
 

@@ -349,7 +349,8 @@ describe('the provisioning endpoint', () => {
     ).toHaveLength(1);
   });
 
-  it('rate-limits a flood per source address with update false, serving other sources', async () => {
+  /** The public routes alone (every domain unknown), with the given rate limit. */
+  async function floodApp(rateLimit: { max: number; timeWindowMs: number }) {
     const flood = Fastify();
     await registerProvisioningRoutes(flood, {
       provisioning: w.service,
@@ -365,15 +366,21 @@ describe('the provisioning endpoint', () => {
       authenticate: () => Promise.reject(new DirectoryError('UNAUTHENTICATED', 'no')),
       publicUrl: 'https://pbx.test',
       logger: pino({ level: 'silent' }),
-      rateLimit: { max: 5, timeWindowMs: 60_000 },
+      rateLimit,
     });
+    return flood;
+  }
+  const floodUrl = provisionUrl({
+    username: '1001@acme.example',
+    password: 'AAAA',
+    deviceId: 'flood',
+    reprovision: 'true',
+  });
+
+  it('rate-limits a flood per source address with update false, serving other sources', async () => {
+    const flood = await floodApp({ max: 5, timeWindowMs: 60_000 });
     try {
-      const q = provisionUrl({
-        username: '1001@acme.example',
-        password: 'AAAA',
-        deviceId: 'flood',
-        reprovision: 'true',
-      });
+      const q = floodUrl;
       const statuses: number[] = [];
       for (let i = 0; i < 8; i++)
         statuses.push((await flood.inject({ method: 'GET', url: q, remoteAddress: '198.51.100.7' })).statusCode);
@@ -382,6 +389,21 @@ describe('the provisioning endpoint', () => {
       const limited = await flood.inject({ method: 'GET', url: q, remoteAddress: '198.51.100.7' });
       expect(limited.json()).toMatchObject({ update: false, sipaccounts: [] });
       expect((await flood.inject({ method: 'GET', url: q, remoteAddress: '198.51.100.8' })).statusCode).not.toBe(429);
+    } finally {
+      await flood.close();
+    }
+  });
+
+  it('answers every request of one source when the limit is 0 (off)', async () => {
+    const flood = await floodApp({ max: 0, timeWindowMs: 60_000 });
+    try {
+      const statuses = new Set<number>();
+      for (let i = 0; i < 200; i++)
+        statuses.add((await flood.inject({ method: 'GET', url: floodUrl, remoteAddress: '198.51.100.9' })).statusCode);
+      // An unknown domain on a re-provision: the logout answer, never a 429.
+      expect([...statuses]).toEqual([200]);
+      const last = await flood.inject({ method: 'GET', url: floodUrl, remoteAddress: '198.51.100.9' });
+      expect(last.headers['x-ratelimit-limit']).toBeUndefined();
     } finally {
       await flood.close();
     }

@@ -40,7 +40,10 @@ export interface ProvisioningRoutesOptions {
   /** Base URL apps reach Handset at, for the .appinstaller document's own Uri. */
   publicUrl: string;
   logger: Logger;
-  /** Provisioning requests per source address and window (default 60 per minute). */
+  /**
+   * Provisioning requests per source address and window (default 60 per minute); `max: 0` turns
+   * the limit off (HANDSET_PROVISION_RATE_LIMIT=0).
+   */
   rateLimit?: { max: number; timeWindowMs: number };
 }
 
@@ -82,15 +85,17 @@ const listQuery = z.object({ domainId: z.uuid().optional() });
 /** Registers the public provisioning endpoints and the REST routes. */
 export async function registerProvisioningRoutes(app: FastifyInstance, o: ProvisioningRoutesOptions): Promise<void> {
   await app.register(async (pub) => {
-    await pub.register(rateLimit, {
-      max: o.rateLimit?.max ?? 60,
-      timeWindow: o.rateLimit?.timeWindowMs ?? 60_000,
-      // update:false keeps a throttled app's accounts: a flood must not log anybody out.
-      errorResponseBuilder: (_req, ctx) => ({
-        statusCode: 429,
-        body: { update: false, errmsg: `Too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`, sipaccounts: [] },
-      }),
-    });
+    const limit = o.rateLimit?.max ?? 60;
+    if (limit > 0)
+      await pub.register(rateLimit, {
+        max: limit,
+        timeWindow: o.rateLimit?.timeWindowMs ?? 60_000,
+        // update:false keeps a throttled app's accounts: a flood must not log anybody out.
+        errorResponseBuilder: (_req, ctx) => ({
+          statusCode: 429,
+          body: { update: false, errmsg: `Too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`, sipaccounts: [] },
+        }),
+      });
     pub.setErrorHandler((err: { statusCode?: number; message: string; body?: ProvisionBody }, _req, reply) => {
       if (err.statusCode === 429 && err.body) return reply.status(429).send(err.body);
       const status =

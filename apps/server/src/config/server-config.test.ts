@@ -130,6 +130,17 @@ describe('loadServerConfig', () => {
     expect(err.message).not.toContain('t0ps3cret');
   });
 
+  it('limits provisioning to 60 requests a minute per source unless HANDSET_PROVISION_RATE_LIMIT says otherwise', () => {
+    expect(load({}).provisioning).toEqual({ rateLimitPerMinute: 60 });
+    expect(load({ HANDSET_PROVISION_RATE_LIMIT: '6000' }).provisioning.rateLimitPerMinute).toBe(6000);
+    expect(load({ HANDSET_PROVISION_RATE_LIMIT: ' 0 ' }).provisioning.rateLimitPerMinute).toBe(0);
+    for (const bad of ['-1', '1.5', 'off', '60/min', '10000001']) {
+      const err = errorOf({ HANDSET_PROVISION_RATE_LIMIT: bad });
+      expect(err.message).toContain('HANDSET_PROVISION_RATE_LIMIT');
+      expect(err.message).toContain(`(got "${bad}")`);
+    }
+  });
+
   it('names every bad variable at once', () => {
     const err = errorOf({ HANDSET_SIP_PORT: 'x', HANDSET_HTTP_PORT: 'y' });
     expect(err.message).toContain('HANDSET_SIP_PORT');

@@ -97,6 +97,17 @@ export interface ServerConfig {
   mail: MailConfig;
   /** REDIS_URL: shares live events between the nodes of a cluster; undefined runs single-node. */
   redisUrl: string | undefined;
+  /** Softphone provisioning (the SessionTalk endpoint). */
+  provisioning: ProvisioningConfig;
+}
+
+/** Limits of the public provisioning endpoint. */
+export interface ProvisioningConfig {
+  /**
+   * Provisioning requests a minute per source address (HANDSET_PROVISION_RATE_LIMIT, default 60);
+   * 0 turns the limit off. SessionCloud calls from a few addresses for a whole app fleet.
+   */
+  rateLimitPerMinute: number;
 }
 
 /** SMTP for outgoing mail; no URL means no mail is sent. */
@@ -113,12 +124,13 @@ const port = z.coerce
   .min(0, 'must be a port 0-65535')
   .max(65535, 'must be a port 0-65535');
 
-const positiveInt = (max: number) =>
+const wholeNumber = (min: number, max: number) =>
   z.coerce
     .number({ error: 'must be a whole number' })
     .int('must be a whole number')
-    .min(1, 'must be at least 1')
+    .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
+const positiveInt = (max: number) => wholeNumber(1, max);
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
@@ -244,6 +256,7 @@ const envSchema = z
       )
       .optional(),
     HANDSET_TURN_TTL_S: positiveInt(7 * 86_400).default(86_400),
+    HANDSET_PROVISION_RATE_LIMIT: wholeNumber(0, 10_000_000).default(60),
   })
   .superRefine((e, ctx) => {
     if (e.HANDSET_REG_MIN_EXPIRES > e.HANDSET_REG_MAX_EXPIRES) {
@@ -370,5 +383,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
     ice: { urls: e.HANDSET_TURN_URLS ?? [], turnSecret: e.HANDSET_TURN_SECRET, turnTtlS: e.HANDSET_TURN_TTL_S },
     mail: { smtpUrl: e.HANDSET_SMTP_URL, from: e.HANDSET_MAIL_FROM },
     redisUrl: e.REDIS_URL,
+    provisioning: { rateLimitPerMinute: e.HANDSET_PROVISION_RATE_LIMIT },
   };
 }
