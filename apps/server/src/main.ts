@@ -13,6 +13,8 @@ import { ApiAuthenticator } from './api/api-auth.js';
 import { registerApi } from './api/api-v1.js';
 import { registerWebphoneRoutes, registerWebphoneStatic } from './api/webphone-routes.js';
 import { defineWebphoneSettings } from './api/webphone-settings.js';
+import { WebphoneAccountService } from './webphone/webphone-account-service.js';
+import { availableMembersOnly, WebphoneUserStateService } from './webphone/webphone-user-state-service.js';
 import { registerIceServersRoute } from './api/ice-servers-route.js';
 import { EventStream, eventStreamDirectory } from './api/events-route.js';
 import { registerWebhookRoutes } from './api/webhooks-routes.js';
@@ -117,11 +119,15 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     // The web phone's sign-in configuration, with TURN credentials as /api/v1/webrtc/ice-servers issues them.
     const webphoneTurn = new TurnCredentials(config.ice);
     const webphoneBuild = { version: HANDSET_VERSION, deployId: randomBytes(4).toString('hex') };
+    const webphoneAccount = new WebphoneAccountService({ store, secrets, services });
+    const webphoneState = new WebphoneUserStateService(store, services.audit);
     apiRoutes.push((v1: FastifyInstance) =>
       registerWebphoneRoutes(v1, {
         services,
         iceServersFor: (u) => webphoneTurn.iceServersFor(u),
         build: webphoneBuild,
+        account: webphoneAccount,
+        userState: webphoneState,
       }),
     );
     const subscribers = new SubscriberCache(directory, { algorithms: config.auth.digestAlgorithms, logger });
@@ -356,7 +362,8 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       flowTokens: new FlowTokenCodec(key),
       calls,
       ringTimeoutMs: config.proxy.ringTimeoutS * 1000,
-      groups: services.groups,
+      // Agents away, in wrap-up or on do-not-disturb are not rung for group calls.
+      groups: availableMembersOnly(services.groups, webphoneState),
       metrics: authMetrics,
       logger,
     });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ApiAuthenticator, principalOf } from './api-auth.js';
 import { ERROR_RESPONSES as errors, apiErrorSchema } from './api-errors.js';
 import type { ApiV1Deps } from './api-v1.js';
+import { WEBPHONE_PUBLIC_PATHS } from './webphone-routes.js';
 
 const principalView = z
   .object({
@@ -16,8 +17,12 @@ const principalView = z
   })
   .meta({ id: 'Principal' });
 
-/** Paths that need no token. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/api/v1/auth/login', '/api/v1/openapi.json']);
+/** Paths that need no token (the web phone's sign-in screen adds its own). */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  '/api/v1/auth/login',
+  '/api/v1/openapi.json',
+  ...WEBPHONE_PUBLIC_PATHS,
+]);
 
 /** `/api/v1/auth`: sign in (rate limited, with lockout), sign out, who am I. */
 export function registerAuthRoutes(app: FastifyInstance, { services }: ApiV1Deps): void {

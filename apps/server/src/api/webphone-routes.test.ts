@@ -3,18 +3,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../config/secret-box.js';
 import { createDirectoryServices, type DirectoryServices } from '../directory/directory-services.js';
 import { CLI_PRINCIPAL } from '../directory/principal.js';
-import { ServerMetrics } from '../metrics/server-metrics.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { createTestDatabase, testBackends } from '../store/test-databases.js';
-import { registerApi } from './api-v1.js';
-import { buildHttpApp } from './http-app.js';
-import { registerWebphoneRoutes, registerWebphoneStatic } from './webphone-routes.js';
+import { registerWebphoneStatic } from './webphone-routes.js';
+import { webphoneTestApp } from './webphone-test-app.js';
 import { codecMatches, defineWebphoneSettings } from './webphone-settings.js';
 
 /** The parts of GET /api/v1/webphone/config these tests read. */
@@ -76,28 +73,14 @@ describe.each(testBackends(pgdb))('/api/v1/webphone on %s', (_name, database) =>
     store = await openStore({ database });
     services = createDirectoryServices(store, new SecretBox(randomBytes(32)));
     defineWebphoneSettings(services.settingsRegistry);
-    const logger = pino({ level: 'silent' });
-    app = buildHttpApp({
-      logger,
-      metrics: new ServerMetrics({ bindings: () => 0, transactions: () => 0, activeCalls: () => 0 }),
-      health: { health: () => ({}) },
-    });
     dist = await mkdtemp(join(tmpdir(), 'webphone-dist-'));
     await writeFile(join(dist, 'index.html'), '<!doctype html><title>Handset</title>');
     await writeFile(join(dist, 'sw.js'), 'self.addEventListener("fetch", () => {});');
-    await registerApi(app, {
+    app = await webphoneTestApp({
       services,
-      logger,
-      routes: [
-        (v1) =>
-          registerWebphoneRoutes(v1, {
-            services,
-            iceServersFor: (u) => [
-              { urls: ['stun:stun.example.test'] },
-              { urls: ['turn:t.example.test'], username: `1:${u}`, credential: 'c' },
-            ],
-            build: { version: '0.1.0', deployId: 'abc123' },
-          }),
+      iceServersFor: (u) => [
+        { urls: ['stun:stun.example.test'] },
+        { urls: ['turn:t.example.test'], username: `1:${u}`, credential: 'c' },
       ],
     });
     await registerWebphoneStatic(app, { root: dist });

@@ -8,7 +8,10 @@ import { DirectoryError } from '../directory/directory-error.js';
 import type { DirectoryServices } from '../directory/directory-services.js';
 import type { Principal } from '../directory/principal.js';
 import { principalOf } from './api-auth.js';
-import { ERROR_RESPONSES as errors } from './api-errors.js';
+import { ERROR_RESPONSES as errors, apiErrorSchema } from './api-errors.js';
+import type { WebphoneAccountService } from '../webphone/webphone-account-service.js';
+import { AGENT_STATES } from '../webphone/webphone-tables.js';
+import type { WebphoneUserStateService } from '../webphone/webphone-user-state-service.js';
 import { WEBPHONE_SETTINGS, type WebphoneSettingKey } from './webphone-settings.js';
 
 /** What the web phone routes use. */
@@ -18,7 +21,18 @@ export interface WebphoneRoutesOptions {
   iceServersFor?: (user: string) => Array<{ urls: string[]; username?: string; credential?: string }>;
   /** Shown in the side menu as the build UUID: `<version>+<deployId>`. */
   build: { version: string; deployId: string };
+  /** SIP sign-in and self sign-up (their routes exist only when given). */
+  account?: WebphoneAccountService;
+  /** Agent status, balance, counters (their routes exist only when given; balance null without). */
+  userState?: WebphoneUserStateService;
 }
+
+/** Routes of the sign-in screen, answered without a token (api-v1's preHandler skips them). */
+export const WEBPHONE_PUBLIC_PATHS = [
+  '/api/v1/webphone/sign-in-options',
+  '/api/v1/webphone/sip-login',
+  '/api/v1/webphone/sign-up',
+] as const;
 
 /** Paths the PWA must never answer for (the API, SIP, health and provisioning own them). */
 export const RESERVED_PREFIXES = ['/api', '/client-api', '/sip', '/healthz', '/metrics', '/app', '/internal'] as const;
@@ -89,6 +103,9 @@ const configView = z.object({
     codecs: z.object({ delete: z.array(z.string()), priority: z.array(z.string()) }),
   }),
   balance: z.number().nullable(),
+  /** ISO 4217 code of the balance, when billing gave one. */
+  currency: z.string().nullable(),
+  agentState: z.enum(AGENT_STATES),
   build: z.object({ version: z.string(), uuid: z.string() }),
 });
 
@@ -123,6 +140,9 @@ export function registerWebphoneRoutes(v1: FastifyInstance, o: WebphoneRoutesOpt
       const host = typeof req.host === 'string' && HOST.test(req.host) ? req.host : '127.0.0.1';
       const wsUrl = s['webphone.ws_url'] || `${req.protocol === 'https' ? 'wss' : 'ws'}://${host}/sip`;
       const displayName = user.name ?? user.ext;
+      const [money, agentState] = o.userState
+        ? await Promise.all([o.userState.balance(p, user.id), o.userState.agentState(p)])
+        : [{ balance: null, currency: null }, 'available' as const];
       void reply.header('cache-control', 'no-store');
       return {
         user: { id: user.id, ext: user.ext, domain: user.domain, name: user.name, email: user.email, role: user.role },
@@ -145,8 +165,10 @@ export function registerWebphoneRoutes(v1: FastifyInstance, o: WebphoneRoutesOpt
           customCss: s['webphone.custom_css'],
           codecs: { delete: s['webphone.codec_delete'], priority: s['webphone.codec_priority'] },
         },
-        // No billing context exists yet; the flag shows a balance only when one is provided.
-        balance: null,
+        // Provided through PUT /webphone/users/:id/balance; the flag shows it only when set.
+        balance: money.balance,
+        currency: money.currency,
+        agentState,
         build: { version: o.build.version, uuid: `${o.build.version}+${o.build.deployId}` },
       };
     },
@@ -173,6 +195,186 @@ export function registerWebphoneRoutes(v1: FastifyInstance, o: WebphoneRoutesOpt
         pageSize: 500,
       });
       return { docs: page.docs.filter((u) => u.id !== p.userId).map((u) => ({ ext: u.ext, name: u.name })) };
+    },
+  );
+  if (o.account) registerSignInRoutes(v1, o.account);
+  if (o.userState) registerUserStateRoutes(v1, o.userState);
+}
+
+/** `host[:port]` of the request, without the port, when it looks like a host name. */
+function hostName(req: FastifyRequest): string | undefined {
+  const host = typeof req.host === 'string' ? req.host : '';
+  const name = host.replace(/:\d+$/, '');
+  return HOST.test(name) ? name : undefined;
+}
+
+const domainName = z
+  .string()
+  .max(253)
+  .regex(/^[A-Za-z0-9.-]+$/, 'a domain name');
+const sessionView = z.object({ token: z.string(), expiresAt: z.string(), ext: z.string(), domain: z.string() });
+const limited = { 429: apiErrorSchema, ...errors };
+
+/**
+ * The sign-in screen's public routes. The domain of sign-up and of the options is `domain` (a
+ * `?domain=` in the link the tenant hands out) or else the page's host name, when a domain of
+ * that name exists.
+ */
+function registerSignInRoutes(v1: FastifyInstance, account: WebphoneAccountService): void {
+  const r = v1.withTypeProvider<ZodTypeProvider>();
+  const tags = ['webphone'];
+  r.get(
+    '/webphone/sign-in-options',
+    {
+      schema: {
+        tags,
+        summary: "What a domain's sign-in screen offers: SIP account sign-in, self sign-up",
+        security: [],
+        querystring: z.object({ domain: domainName.optional() }),
+        response: {
+          200: z.object({ sipLogin: z.boolean(), register: z.boolean(), brandName: z.string().optional() }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => account.signInOptions(req.query.domain ?? hostName(req)),
+  );
+  r.post(
+    '/webphone/sip-login',
+    {
+      schema: {
+        tags,
+        summary: 'Sign in with extension@domain and the SIP password (where webphone.sip_login is on)',
+        security: [],
+        body: z.strictObject({ account: z.string().min(3).max(300), password: z.string().min(1).max(256) }),
+        response: { 200: sessionView, ...limited },
+      },
+    },
+    async (req, reply) => {
+      const s = await account.sipSignIn(req.body, req.ip);
+      void reply.header('cache-control', 'no-store');
+      return { token: s.token, expiresAt: s.expiresAt.toISOString(), ext: s.ext, domain: s.domain };
+    },
+  );
+  r.post(
+    '/webphone/sign-up',
+    {
+      schema: {
+        tags,
+        summary: 'Create an agent account (where webphone.register is on) with the next free extension, and sign in',
+        security: [],
+        // Fields are checked by the service after the flag, so a closed domain says only that.
+        body: z.strictObject({
+          domain: domainName.optional(),
+          name: z.string().max(1000),
+          email: z.string().max(1000),
+          password: z.string().max(1000),
+        }),
+        response: { 201: sessionView, ...limited },
+      },
+    },
+    async (req, reply) => {
+      const { domain, ...rest } = req.body;
+      const s = await account.signUp(domain ?? hostName(req), rest, req.ip);
+      void reply.header('cache-control', 'no-store');
+      return reply
+        .status(201)
+        .send({ token: s.token, expiresAt: s.expiresAt.toISOString(), ext: s.ext, domain: s.domain });
+    },
+  );
+}
+
+/** Agent status and counters (own), and the balance billing provides (managers set it). */
+function registerUserStateRoutes(v1: FastifyInstance, state: WebphoneUserStateService): void {
+  const r = v1.withTypeProvider<ZodTypeProvider>();
+  const tags = ['webphone'];
+  const agentView = z.object({
+    state: z.enum(AGENT_STATES),
+    today: z.object({
+      total: z.number(),
+      outgoing: z.number(),
+      incoming: z.number(),
+      answered: z.number(),
+      missed: z.number(),
+      talkS: z.number(),
+      since: z.string(),
+    }),
+  });
+  r.get(
+    '/webphone/agent',
+    {
+      schema: {
+        tags,
+        summary: "The caller's agent status and its calls since `since` (default: midnight UTC)",
+        querystring: z.object({ since: z.iso.datetime({ offset: true }).optional() }),
+        response: { 200: agentView, ...errors },
+      },
+    },
+    async (req) => {
+      const p = lineUser(req);
+      const now = Date.now();
+      const q = req.query.since;
+      const since = q === undefined ? new Date(new Date(now).setUTCHours(0, 0, 0, 0)) : new Date(q);
+      // "Today" in any time zone lies within the last 38 hours.
+      if (since.getTime() > now + 60_000 || since.getTime() < now - 38 * 3600_000)
+        throw DirectoryError.validation({ since: 'must be within the last 38 hours' });
+      const [s, today] = await Promise.all([state.agentState(p), state.counters(p, since)]);
+      return { state: s, today };
+    },
+  );
+  r.put(
+    '/webphone/agent',
+    {
+      schema: {
+        tags,
+        summary: 'Set the caller\'s agent status; only "available" agents ring for group calls',
+        body: z.strictObject({ state: z.enum(AGENT_STATES) }),
+        response: { 200: z.object({ state: z.enum(AGENT_STATES) }), ...errors },
+      },
+    },
+    async (req) => {
+      const p = lineUser(req);
+      return { state: await state.setAgentState(p, req.body.state) };
+    },
+  );
+  const balanceView = z.object({ balance: z.number().nullable(), currency: z.string().nullable() });
+  const idParams = z.object({ id: z.uuid() });
+  r.get(
+    '/webphone/users/:id/balance',
+    {
+      schema: {
+        tags,
+        summary: "A user's balance (the user itself or a manager of its domain)",
+        params: idParams,
+        response: { 200: balanceView, ...errors },
+      },
+    },
+    async (req) => state.balance(principalOf(req), req.params.id),
+  );
+  r.put(
+    '/webphone/users/:id/balance',
+    {
+      schema: {
+        tags,
+        summary: "Set a user's balance (owner or admin of its domain; null clears it)",
+        params: idParams,
+        body: z.strictObject({
+          balance: z.number().finite().min(-1e12).max(1e12).nullable(),
+          currency: z
+            .string()
+            .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
+            .nullable()
+            .optional(),
+        }),
+        response: { 200: balanceView, ...errors },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      return state.setBalance(principalOf(req), req.params.id, {
+        balance: b.balance,
+        currency: b.balance === null ? null : (b.currency ?? null),
+      });
     },
   );
 }

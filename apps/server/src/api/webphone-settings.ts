@@ -91,6 +91,23 @@ export const WEBPHONE_SETTINGS = {
   'webphone.display_balance': flag('Show the account balance (when one is provided)'),
   'webphone.edit_settings': flag('Users may edit their web phone settings (display name, WS URL)'),
   'webphone.register': flag('Offer self sign-up on the sign-in screen'),
+  'webphone.register_ext_range': {
+    schema: z.union([
+      z.literal(''),
+      z
+        .string()
+        .regex(/^\d{1,9}-\d{1,9}$/, 'a range of extensions: "2000-2999"')
+        .refine((r) => {
+          const [lo, hi] = r.split('-').map(Number) as [number, number];
+          return lo <= hi;
+        }, 'the first extension must not be above the last'),
+    ]),
+    default: '',
+    description:
+      'Extensions self sign-up hands out, lowest free first ("2000-2999"); empty: the next above the highest in the domain',
+    scope: 'domain',
+  } satisfies SettingDefinition<string>,
+  'webphone.sip_login': flag('Agents may sign in to the web phone with extension@domain and their SIP password'),
   'webphone.username_as_title': flag("Show the user's name as the title instead of the brand"),
   'webphone.auto_answer': flag('Answer incoming calls automatically'),
   'webphone.agent': flag('Show the Agent page'),

@@ -283,4 +283,22 @@ export const MIGRATIONS: readonly Migration[] = [
       end $$`,
     ],
   },
+  {
+    version: 6,
+    name: 'web phone per-user state: agent status, balance',
+    // Table described in src/webphone/webphone-tables.ts.
+    statements: [
+      `create table webphone_user_state (
+        user_id uuid primary key references users (id) on delete cascade,
+        domain_id uuid not null references domains (id) on delete cascade,
+        agent_state text not null default 'available',
+        balance double precision,
+        currency text,
+        updated_at timestamptz not null default now(),
+        constraint webphone_user_state_agent_state_check
+          check (agent_state in ('available', 'away', 'wrap_up', 'dnd'))
+      )`,
+      `create index webphone_user_state_domain_idx on webphone_user_state (domain_id)`,
+    ],
+  },
 ];
