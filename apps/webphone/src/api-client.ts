@@ -21,7 +21,28 @@ export interface WebphoneConfig {
     codecs: { delete: string[]; priority: string[] };
   };
   balance: number | null;
+  /** ISO 4217 code of the balance, when one was given. */
+  currency: string | null;
+  agentState: AgentState;
   build: { version: string; uuid: string };
+}
+
+/** Agent statuses: only `available` agents ring for group calls. */
+export const AGENT_STATES = ['available', 'away', 'wrap_up', 'dnd'] as const;
+/** One agent status. */
+export type AgentState = (typeof AGENT_STATES)[number];
+
+/** The agent's status and its calls since a moment (today), from GET /webphone/agent. */
+export interface AgentSummary {
+  state: AgentState;
+  today: { total: number; outgoing: number; incoming: number; answered: number; missed: number; talkS: number };
+}
+
+/** What a domain's sign-in screen offers (GET /webphone/sign-in-options). */
+export interface SignInOptions {
+  sipLogin: boolean;
+  register: boolean;
+  brandName?: string;
 }
 
 /** One entry of `webphone.menu_items`. */
@@ -84,6 +105,43 @@ export class ApiClient {
     const r = await this.request<{ token: string }>('POST', '/auth/login', { email, password });
     this.token = r.token;
     return r.token;
+  }
+
+  /** What the sign-in screen of `domain` (or of the page's host) offers; nothing when unreachable. */
+  async signInOptions(domain: string | undefined): Promise<SignInOptions> {
+    const q = domain ? `?domain=${encodeURIComponent(domain)}` : '';
+    return this.request<SignInOptions>('GET', `/webphone/sign-in-options${q}`).catch(() => ({
+      sipLogin: false,
+      register: false,
+    }));
+  }
+
+  /** POST /webphone/sip-login with `ext@domain` and the SIP password; keeps the token. */
+  async sipLogin(account: string, password: string): Promise<string> {
+    const r = await this.request<{ token: string }>('POST', '/webphone/sip-login', { account, password });
+    this.token = r.token;
+    return r.token;
+  }
+
+  /** POST /webphone/sign-up: a new account in `domain` (or the page host's); keeps the token. */
+  async signUp(domain: string | undefined, name: string, email: string, password: string): Promise<string> {
+    const r = await this.request<{ token: string }>('POST', '/webphone/sign-up', {
+      ...(domain ? { domain } : {}),
+      name,
+      email,
+      password,
+    });
+    this.token = r.token;
+    return r.token;
+  }
+
+  /** The agent's status and calls since `since` (local midnight). */
+  agent(since: Date): Promise<AgentSummary> {
+    return this.request('GET', `/webphone/agent?since=${encodeURIComponent(since.toISOString())}`);
+  }
+
+  async setAgentState(state: AgentState): Promise<AgentState> {
+    return (await this.request<{ state: AgentState }>('PUT', '/webphone/agent', { state })).state;
   }
 
   /** POST /auth/logout (errors ignored: the token is dropped either way). */

@@ -1,9 +1,20 @@
 import { CallState, Phone, RegistrationState, type Call, type CallRecord, type CallStats } from '@handset/sdk';
-import { ApiClient, type Contact, type MenuItem, type WebphoneConfig } from './api-client.js';
+import { agentView } from './agent-view.js';
+import {
+  ApiClient,
+  type AgentState,
+  type AgentSummary,
+  type Contact,
+  type MenuItem,
+  type SignInOptions,
+  type WebphoneConfig,
+} from './api-client.js';
 import { mergeHistory, userPart, type HistoryEntry } from './call-history.js';
 import { applyCodecPolicy } from './codec-policy.js';
 import { h, icon, type Child } from './dom.js';
 import { LANGUAGES, pickLanguage, translator, type Language, type MessageKey, type Translate } from './i18n.js';
+import { signInView, type SignInFields, type SignInMode } from './sign-in-view.js';
+import { setSipTrace } from './sip-trace.js';
 
 /** What the app needs from its page (injected so the boot code decides, and tests could swap them). */
 export interface WebphoneAppDeps {
@@ -82,7 +93,10 @@ export class WebphoneApp {
   private tick: ReturnType<typeof setInterval> | undefined;
   private audioUnlocked = false;
   private ringtoneTest: HTMLAudioElement | undefined;
-  private agentAvailable = true;
+  private agentState: AgentState = 'available';
+  private agentToday: AgentSummary['today'] | undefined;
+  private signInMode: SignInMode = 'email';
+  private signInOptions: SignInOptions = { sipLogin: false, register: false };
 
   constructor(private readonly d: WebphoneAppDeps) {
     this.lang = pickLanguage(d.storage.getItem(STORE.lang), navigator.languages ?? []);
@@ -104,6 +118,7 @@ export class WebphoneApp {
         this.api = new ApiClient(this.d.apiBase, undefined);
       }
     }
+    this.signInOptions = await this.api.signInOptions(linkDomain());
     this.renderSignIn();
   }
 
@@ -138,44 +153,34 @@ export class WebphoneApp {
   // ---- sign-in and configuration ----
 
   private renderSignIn(error = ''): void {
-    const email = h('input', { type: 'email', id: 'email', name: 'email', autocomplete: 'username', required: true });
-    const password = h('input', {
-      type: 'password',
-      id: 'password',
-      name: 'password',
-      autocomplete: 'current-password',
-      required: true,
+    const { form, focus } = signInView({
+      t: this.t,
+      title: document.title || 'Handset',
+      options: this.signInOptions,
+      mode: this.signInMode,
+      error,
+      languagePicker: this.languagePicker(),
+      onMode: (m) => ((this.signInMode = m), this.renderSignIn()),
+      onSubmit: (mode, fields) =>
+        this.signIn(mode, fields).catch((err: unknown) => {
+          const reason = err instanceof Error ? err.message : String(err);
+          this.renderSignIn(this.t(mode === 'signup' ? 'signUpFailed' : 'signInFailed', { reason }));
+        }),
     });
-    const submit = h('button', { type: 'submit', class: 'primary' }, this.t('signIn'));
-    const form = h(
-      'form',
-      {
-        class: 'sign-in',
-        onsubmit: (e) => {
-          e.preventDefault();
-          submit.disabled = true;
-          submit.textContent = this.t('signingIn');
-          void this.signIn(email.value.trim(), password.value).catch((err: unknown) => {
-            this.renderSignIn(this.t('signInFailed', { reason: err instanceof Error ? err.message : String(err) }));
-          });
-        },
-      },
-      h('img', { src: 'icons/icon.svg', alt: '', class: 'logo', width: 72, height: 72 }),
-      h('h1', {}, document.title || 'Handset'),
-      h('label', { for: 'email' }, this.t('email')),
-      email,
-      h('label', { for: 'password' }, this.t('password')),
-      password,
-      error ? h('p', { role: 'alert', class: 'error' }, error) : null,
-      submit,
-      this.languagePicker(),
-    );
     this.d.root.replaceChildren(form);
-    email.focus();
+    focus.focus();
   }
 
-  private async signIn(email: string, password: string): Promise<void> {
-    const token = await this.api.login(email, password);
+  private async signIn(mode: SignInMode, f: SignInFields): Promise<void> {
+    // bench/webphone measures sign-in to registered from this mark.
+    performance.mark('handset:sign-in');
+    const domain = linkDomain();
+    const token =
+      mode === 'sip'
+        ? await this.api.sipLogin(f.account.includes('@') || !domain ? f.account : `${f.account}@${domain}`, f.password)
+        : mode === 'signup'
+          ? await this.api.signUp(domain, f.name, f.email, f.password)
+          : await this.api.login(f.email, f.password);
     this.d.storage.setItem(STORE.token, token);
     await this.loadConfig();
   }
@@ -183,6 +188,7 @@ export class WebphoneApp {
   private async loadConfig(): Promise<void> {
     const cfg = await this.api.config();
     this.cfg = cfg;
+    this.agentState = cfg.agentState;
     document.title = this.title();
     let style = document.getElementById('custom-css');
     if (!style) {
@@ -242,7 +248,16 @@ export class WebphoneApp {
       },
     });
     this.phone = phone;
-    phone.on('registrationStateChanged', () => this.render());
+    phone.on('registrationStateChanged', (s) => {
+      // bench/webphone reads the first registration of this page load.
+      if (s === RegistrationState.Registered && performance.getEntriesByName('handset:registered').length === 0)
+        performance.mark('handset:registered');
+      this.render();
+    });
+    // Do not disturb declines direct calls here (486); ring groups skip the agent on the server.
+    phone.on('incoming', (c) => {
+      if (this.agentState === 'dnd') c.reject(486);
+    });
     phone.on('connectionStateChanged', () => this.render());
     phone.on('callAdded', (c) => this.watchCall(c));
     phone.on('incoming', (c) => this.onIncoming(c));
@@ -545,7 +560,15 @@ export class WebphoneApp {
         `${cfg.sip.username}@${cfg.sip.domain}`,
       ),
       cfg.config.flags.displayBalance && cfg.balance !== null
-        ? h('p', {}, this.t('balance', { balance: cfg.balance.toFixed(2) }))
+        ? h(
+            'p',
+            { class: 'balance' },
+            this.t('balance', {
+              balance: cfg.currency
+                ? cfg.balance.toLocaleString(this.lang, { style: 'currency', currency: cfg.currency })
+                : cfg.balance.toFixed(2),
+            }),
+          )
         : null,
       this.languagePicker(),
       h('button', { onclick: () => void this.signOut() }, this.t('signOut')),
@@ -591,6 +614,8 @@ export class WebphoneApp {
     this.d.storage.removeItem(STORE.token);
     this.cfg = undefined;
     this.menuOpen = false;
+    this.signInMode = 'email';
+    this.agentToday = undefined;
     document.title = 'Handset';
     this.renderSignIn();
   }
@@ -693,9 +718,12 @@ export class WebphoneApp {
       const on = this.d.storage.getItem(STORE.trace) !== '1';
       this.d.storage.setItem(STORE.trace, on ? '1' : '0');
       this.d.log(on ? '[handset] SIP logging on' : '[handset] SIP logging off');
-      this.toast(this.t(on ? 'sipLogOn' : 'sipLogOff'));
-      // The SIP stack takes its trace switch at construction: re-register with the new setting.
-      if (this.liveCalls().length === 0) void this.startPhone();
+      // On at once, without re-registering: during a call too (typed on the dialpad of "Add call").
+      setSipTrace(on, this.d.storage);
+      const calls = this.liveCalls().length;
+      this.toast(this.t(on ? 'sipLogOn' : calls ? 'sipLogOffLater' : 'sipLogOff'));
+      // Off needs a fresh page (see sip-trace.ts); the stored session signs straight back in.
+      if (!on && calls === 0) setTimeout(() => location.reload(), 300);
     }
   }
 
@@ -978,20 +1006,32 @@ export class WebphoneApp {
   }
 
   private agentPage(): HTMLElement {
-    return h(
-      'section',
-      { class: 'page agent' },
-      h('h2', {}, this.t('agentStatus')),
-      h(
-        'button',
-        {
-          class: this.agentAvailable ? 'primary' : 'secondary',
-          'aria-pressed': String(this.agentAvailable),
-          onclick: () => ((this.agentAvailable = !this.agentAvailable), this.render()),
-        },
-        this.t(this.agentAvailable ? 'available' : 'away'),
-      ),
-    );
+    void this.refreshAgent();
+    return agentView({
+      t: this.t,
+      state: this.agentState,
+      today: this.agentToday,
+      onState: (next) => {
+        const before = this.agentState;
+        this.agentState = next;
+        this.render();
+        void this.api.setAgentState(next).catch((e: unknown) => {
+          this.agentState = before;
+          this.toast(e instanceof Error ? e.message : String(e));
+        });
+      },
+    });
+  }
+
+  /** Re-reads the status and today's counters (since local midnight); redraws when they changed. */
+  private async refreshAgent(): Promise<void> {
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    const a = await this.api.agent(midnight).catch(() => undefined);
+    if (!a || (a.state === this.agentState && JSON.stringify(a.today) === JSON.stringify(this.agentToday))) return;
+    this.agentState = a.state;
+    this.agentToday = a.today;
+    if (this.page === 'agent') this.render();
   }
 
   private applyTheme(): void {
@@ -1213,4 +1253,10 @@ export class WebphoneApp {
       h('button', { onclick: () => ((this.transferOpen = false), this.render()) }, this.t('cancel')),
     );
   }
+}
+
+/** The domain a link names (`?domain=example.com`); else the server takes the page's host. */
+function linkDomain(): string | undefined {
+  const d = new URLSearchParams(location.search).get('domain')?.trim();
+  return d && /^[A-Za-z0-9.-]{1,253}$/.test(d) ? d : undefined;
 }
