@@ -17,6 +17,7 @@
 #   SHARED_DIR                       the shared/ checkout                         (<repo>/../shared)
 #   KAMAILIO_TARGET                  anchor address                               (127.0.0.1:5070)
 #   BENCH_KEEP=1                     keep the temp dir (Handset log, data)
+#   BENCH_THREADS=1                  also print the CPU per scenario of each server thread
 # Besides the rates it prints the server CPU (user+system, all threads and child processes) per successful
 # scenario, a figure that moves much less than the rates when other work shares the cores.
 # Before each call run the callee 9999 is unregistered at that target (Contact: *, unregister-all.xml):
@@ -47,7 +48,11 @@ if want handset; then start_handset; provision_handset "${DOMAIN:-127.0.0.1}"; f
 # run_one MODE TARGET COUNT CONC -> prints run.sh's line to stdout; sets RATE, OK, FAILED.
 run_one() {
   local line
-  line="$(timeout 420 "$RUN_SH" "$1" "$2" "$3" "$4" 2>&1 | tail -n 1)" || true
+  local TIMEFORMAT='%U %S' times
+  # bash's `time` reports the CPU of run.sh and its children: the load generator (SIPp).
+  { time { line="$(timeout 420 "$RUN_SH" "$1" "$2" "$3" "$4" 2>&1 | tail -n 1)" || true; }; } 2>"$BENCH_WORK/time.txt"
+  times="$(tail -n 1 "$BENCH_WORK/time.txt")"
+  GEN_CPU_S="$(awk '{ print $1 + $2 }' <<<"$times")"
   [ -n "$line" ] || line="$1: target=$2 ok=0 failed=? rate_per_s=0 (run.sh gave no result)"
   echo "$line"
   RATE="$(sed -n 's/.*rate_per_s=\([0-9.]*\).*/\1/p' <<<"$line")"; RATE="${RATE:-0}"
@@ -67,14 +72,29 @@ cpu_ticks() {
 CLK_TCK="$(getconf CLK_TCK)"
 # server_pids TARGET: the processes serving TARGET (handset | kamailio).
 server_pids() { if [ "$1" = kamailio ]; then cat "$KAMAILIO_PIDFILE" 2>/dev/null; else echo "$HANDSET_PID"; fi; }
+# thread_ticks PID...: one "tid name ticks" line per thread of the processes (BENCH_THREADS=1 breakdown).
+thread_ticks() {
+  local pid task
+  for pid in "$@"; do
+    for task in /proc/"$pid"/task/*; do
+      echo "${task##*/} $(tr ' ' '_' <"$task/comm" 2>/dev/null) $(awk '{ print $14 + $15 }' "$task/stat" 2>/dev/null)"
+    done
+  done
+}
 # run_measured MODE TARGET-NAME ADDRESS COUNT CONC: run_one plus CPU_US, the server CPU per successful scenario.
 run_measured() {
-  local before after
+  local before after threads_before=""
   before="$(cpu_ticks $(server_pids "$2"))"
+  [ "${BENCH_THREADS:-0}" = 1 ] && threads_before="$(thread_ticks $(server_pids "$2"))"
   run_one "$1" "$3" "$4" "$5"
   after="$(cpu_ticks $(server_pids "$2"))"
   CPU_US="$(python3 -c "print(round(($after - $before) * 1e6 / $CLK_TCK / max($OK, 1)))")"
-  echo "  server CPU per scenario: ${CPU_US} us ($2)"
+  echo "  server CPU per scenario: ${CPU_US} us ($2); load generator (SIPp) $(python3 -c "print(round(${GEN_CPU_S:-0} * 1e6 / max($OK, 1)))") us"
+  if [ "${BENCH_THREADS:-0}" = 1 ]; then
+    # Per thread, in us per successful scenario: which thread (event loop, database worker, GC) spends it.
+    join <(sort <<<"$threads_before") <(thread_ticks $(server_pids "$2") | sort) \
+      | awk -v tck="$CLK_TCK" -v ok="$OK" '{ d = $5 - $3; if (d > 0) printf "    %-8s %-16s %6d us\n", $1, $2, d * 1e6 / tck / (ok > 0 ? ok : 1) }'
+  fi
 }
 
 # median of integers (the lower middle for an even count), empty for none.

@@ -1,6 +1,7 @@
 import type { SipRequest, SipResponse } from '../message.js';
 import type { Flow, SendTarget } from '../transport.js';
 import { ServerTransaction } from './server-transaction.js';
+import type { RetiredTransaction } from './completed-responses.js';
 import type { TransitionTable } from './transaction.js';
 import type { TransactionContext } from './transaction-context.js';
 import { TransactionError } from './transaction-error.js';
@@ -32,8 +33,9 @@ const TRANSITIONS: TransitionTable = {
  *              Terminated
  * ```
  */
-export class ServerNonInviteTransaction extends ServerTransaction {
-  private timerJ: unknown;
+export class ServerNonInviteTransaction extends ServerTransaction implements RetiredTransaction {
+  /** When retired to the layer (Completed over UDP): the time Timer J ends the transaction. */
+  private retiredUntil: number | undefined = undefined;
 
   /** @internal Created by the TransactionLayer when a non-INVITE request arrives. */
   constructor(context: TransactionContext, key: string, request: SipRequest, flow: Flow, target: SendTarget) {
@@ -55,11 +57,31 @@ export class ServerNonInviteTransaction extends ServerTransaction {
     // RFC 3261 §17.2.2: Timer J is 64*T1 for unreliable transports and zero for reliable ones.
     if (this.flow.reliable) this.transition(Terminated);
     else {
-      this.timerJ = this.startTimer(this.context.values.TIMER_J, this.fireJ);
-      // Only retransmissions are absorbed from now on (for 32 s): keep the messages small meanwhile.
-      this.request.compact();
+      // Only retransmissions are absorbed from now on (for 32 s): the layer holds the response
+      // (kept small) and runs Timer J; this object is let go unless the TU wants callbacks.
       response.compact();
+      const d = this.delegate;
+      const notify = d?.onTerminated !== undefined || d?.onTransportError !== undefined;
+      this.retiredUntil = this.context.retire(this, response, this.target, notify);
     }
+  }
+
+  /** Completed until Timer J, Terminated after: also when the layer no longer holds this object. */
+  override get state(): TransactionState {
+    const s = super.state;
+    return s === Completed && this.retiredUntil !== undefined && this.context.now() >= this.retiredUntil
+      ? Terminated
+      : s;
+  }
+
+  /** @internal Timer J fired for this retired transaction (RFC 3261 §17.2.2). */
+  retiredTimerJ(): void {
+    if (super.state === Completed) this.transition(Terminated);
+  }
+
+  /** @internal Resending the final response of this retired transaction failed. */
+  retiredTransportError(error: Error): void {
+    this.transportFailed(error);
   }
 
   receiveRetransmission(_request: SipRequest, _flow: Flow): void {
@@ -74,11 +96,6 @@ export class ServerNonInviteTransaction extends ServerTransaction {
   }
 
   protected clearTimers(): void {
-    this.timerJ = this.stopTimer(this.timerJ);
+    // No timer of its own: Timer J runs in the layer (CompletedResponses).
   }
-
-  private readonly fireJ = (): void => {
-    this.timerJ = undefined;
-    if (this.state === Completed) this.transition(Terminated);
-  };
 }

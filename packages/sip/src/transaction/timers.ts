@@ -4,6 +4,8 @@ export interface Timers {
   setTimeout(callback: () => void, ms: number): unknown;
   /** Cancels a scheduled callback; a handle already fired or cleared is ignored. */
   clearTimeout(handle: unknown): void;
+  /** Milliseconds on the same clock (default Date.now). */
+  now?(): number;
 }
 
 /**

@@ -1,8 +1,9 @@
-import type { SipMessage, SipRequest } from '../message.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message.js';
 import type { Flow, SendTarget } from '../transport.js';
 import type { SipLogger } from './sip-logger.js';
 import type { TimerValues } from './timer-values.js';
 import type { Timers } from './timers.js';
+import type { RetiredTransaction } from './completed-responses.js';
 import type { Transaction } from './transaction.js';
 
 /** What a transaction needs from the layer that owns it (internal to the transaction layer). */
@@ -14,6 +15,20 @@ export interface TransactionContext {
   send(message: SipMessage, target: SendTarget): Promise<Flow>;
   /** The transaction reached Terminated: forget it. */
   terminated(transaction: Transaction): void;
+  /**
+   * A non-INVITE server transaction over an unreliable transport sent its final response:
+   * the layer answers retransmissions with `response` until Timer J, then ends `transaction`.
+   * `notify`: the TU wants callbacks, so the transaction is kept and told when it ends. Returns
+   * when Timer J fires, on the layer's clock (`now`).
+   */
+  retire(
+    transaction: Transaction & RetiredTransaction,
+    response: SipResponse,
+    target: SendTarget,
+    notify: boolean,
+  ): number;
+  /** Milliseconds on the layer's clock. */
+  now(): number;
   /** RFC 6026 §8.7: an ACK that matched an Accepted INVITE server transaction goes to the TU. */
   passAck(ack: SipRequest, flow: Flow): void;
 }

@@ -5,6 +5,7 @@ import type { Flow, SendTarget } from '../transport.js';
 import { BRANCH_MAGIC_COOKIE } from '../via.js';
 import { ClientInviteTransaction } from './client-invite-transaction.js';
 import { ClientNonInviteTransaction } from './client-non-invite-transaction.js';
+import { CompletedResponses } from './completed-responses.js';
 import type { ClientTransaction, ClientTransactionHandler } from './client-transaction.js';
 import { responseTarget } from './response-target.js';
 import { ServerInviteTransaction } from './server-invite-transaction.js';
@@ -67,6 +68,8 @@ export class TransactionLayer {
   };
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
+  /** Completed non-INVITE server transactions over UDP, held compactly until Timer J. */
+  private readonly completed: CompletedResponses;
   private readonly tu: TransactionUser;
   private readonly logger: SipLogger;
   private readonly context: TransactionContext;
@@ -77,8 +80,10 @@ export class TransactionLayer {
     this.tu = options.tu;
     this.logger = options.logger ?? SILENT_SIP_LOGGER;
     const send = options.send;
+    const timers = options.timers ?? SYSTEM_TIMERS;
+    this.completed = new CompletedResponses(timers, this.values.TIMER_J, () => this.context.now());
     this.context = {
-      timers: options.timers ?? SYSTEM_TIMERS,
+      timers,
       values: this.values,
       logger: this.logger,
       send: (message, target) => {
@@ -87,13 +92,19 @@ export class TransactionLayer {
         return sent;
       },
       terminated: (transaction) => this.forget(transaction),
+      retire: (transaction, response, target, notify) => {
+        if ((this.servers.get(transaction.key) as Transaction | undefined) === transaction)
+          this.servers.delete(transaction.key);
+        return this.completed.add(transaction.key, response, target, transaction, notify);
+      },
+      now: () => timers.now?.() ?? Date.now(),
       passAck: (ack, flow) => this.deliverAck(ack, flow),
     };
   }
 
-  /** Live server transactions. */
+  /** Live server transactions (Completed non-INVITE ones included). */
   get serverCount(): number {
-    return this.servers.size;
+    return this.servers.size + this.completed.size;
   }
 
   /** Live client transactions. */
@@ -120,6 +131,20 @@ export class TransactionLayer {
       existing.receiveRetransmission(request, flow);
       return;
     }
+    const completed = this.completed.get(key);
+    if (completed !== undefined) {
+      // RFC 3261 §17.2.2: in Completed a retransmission gets the final response again.
+      this.stats.retransmissionsAbsorbed++;
+      this.context
+        .send(completed.response, completed.target)
+        .then(undefined, (err: unknown) =>
+          this.completed.failed(key, err instanceof Error ? err : new Error(String(err))),
+        );
+      return;
+    }
+    // The key is a rope over slices of the received text: flatten it so that holding the key
+    // (for up to Timer J) does not hold the whole datagram.
+    key.charCodeAt(0);
     const target = responseTarget(request.topVia, flow);
     const transaction =
       request.method === 'INVITE'
@@ -218,6 +243,7 @@ export class TransactionLayer {
     this.closed = true;
     for (const transaction of this.servers.values()) transaction.dispose();
     for (const transaction of this.clients.values()) transaction.dispose();
+    this.completed.clear();
     this.servers.clear();
     this.clients.clear();
   }
@@ -265,6 +291,7 @@ export class TransactionLayer {
     if (transaction.timedOut) this.stats.timeouts++;
     const map: Map<string, Transaction> = transaction instanceof ServerTransaction ? this.servers : this.clients;
     if (map.get(transaction.key) === transaction) map.delete(transaction.key);
+    else if (transaction instanceof ServerNonInviteTransaction) this.completed.remove(transaction.key, transaction);
   }
 
   private readonly countTransportError = (): void => {

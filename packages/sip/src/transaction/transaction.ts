@@ -42,7 +42,7 @@ export abstract class Transaction {
 
   /** True once the transaction has reached Terminated (or the layer closed it). */
   get terminated(): boolean {
-    return this.current === TransactionState.Terminated;
+    return this.state === TransactionState.Terminated;
   }
 
   /** True when the transaction ended on a timeout (Timer B, F or H). */
