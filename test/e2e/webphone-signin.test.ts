@@ -57,7 +57,10 @@ describe('web phone sign-in, sign-up, balance, agent tools', () => {
       (u) => u.ext === ext,
     )!.id;
   const registered = (p: WebphonePage) =>
-    p.page.getByRole('status').filter({ hasText: 'Registered' }).waitFor({ timeout: 20_000 });
+    p.page
+      .getByRole('status')
+      .filter({ hasText: /^Registered$/ })
+      .waitFor({ timeout: 20_000 });
   // Pages of a test are closed after it, passed or failed (a page left registered would ring later).
   const pages: WebphonePage[] = [];
   afterEach(async () => {
@@ -155,6 +158,7 @@ describe('web phone sign-in, sign-up, balance, agent tools', () => {
     await setting('webphone.display_balance', true);
     const p = await browser.open();
     await p.signIn(users.alice.email, users.alice.password);
+    await registered(p);
     await openMenu(p);
     await p.page.getByText(`${users.alice.ext}@${DOMAIN}`).waitFor();
     expect(await p.page.getByText(/^Balance:/).count(), 'no balance provided yet').toBe(0);
@@ -188,8 +192,11 @@ describe('web phone sign-in, sign-up, balance, agent tools', () => {
     const [alice, bob, dave] = [await browser.open(), await browser.open(), await browser.open()];
     pages.push(alice, bob, dave);
     await alice.signIn(users.alice.email, users.alice.password);
+    await registered(alice);
     await bob.signIn(users.bob.email, users.bob.password);
+    await registered(bob);
     await dave.signIn(users.dave.email, users.dave.password);
+    await registered(dave);
 
     const agentTab = (p: WebphonePage) => p.page.getByRole('navigation').getByRole('button', { name: 'Agent' });
     const stateButton = (p: WebphonePage, name: string) => p.page.getByRole('button', { name, exact: true });
@@ -304,7 +311,9 @@ describe('web phone sign-in, sign-up, balance, agent tools', () => {
     const [alice, bob] = [await browser.open(), await browser.open()];
     pages.push(alice, bob);
     await alice.signIn(users.alice.email, users.alice.password);
+    await registered(alice);
     await bob.signIn(users.bob.email, users.bob.password);
+    await registered(bob);
     await alice.page.getByLabel('Number').fill(users.bob.ext);
     await alice.page.getByRole('button', { name: 'Call', exact: true }).click();
     await bob.page.getByRole('button', { name: 'Answer' }).click({ timeout: 15_000 });

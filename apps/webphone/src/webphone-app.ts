@@ -187,6 +187,7 @@ export class WebphoneApp {
 
   private async loadConfig(): Promise<void> {
     const cfg = await this.api.config();
+    performance.mark('handset:config');
     this.cfg = cfg;
     this.agentState = cfg.agentState;
     document.title = this.title();
