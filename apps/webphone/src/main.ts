@@ -21,6 +21,11 @@ async function registerServiceWorker(app: WebphoneApp): Promise<ServiceWorkerReg
         if (w.state === 'installed' && navigator.serviceWorker.controller) offer(w);
       });
     });
+    // A phone tab stays open for days: look for a new version whenever it comes back into view,
+    // and hourly (browsers check by themselves only on navigation).
+    const check = () => void reg.update().catch(() => undefined);
+    document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && check());
+    setInterval(check, 3_600_000);
     // The new worker took over because the user asked: load the new shell.
     navigator.serviceWorker.addEventListener('controllerchange', () => {
       if (wanted) location.reload();

@@ -275,10 +275,14 @@ export class WebphoneApp {
   // ---- calls ----
 
   private watchCall(c: Call): void {
-    c.on('stateChanged', () => this.render());
+    c.on('stateChanged', (s) => {
+      // Answered here, declined, or cancelled by the caller: the "incoming call" notification is stale.
+      if (s !== CallState.Ringing) void this.closeNotification(c);
+      this.render();
+    });
     c.on('hold', () => this.render());
     c.on('mute', () => this.render());
-    c.on('transfer', (r) => this.toast(r.ok ? this.t('ended') : this.t('callFailed', { reason: r.cause ?? '' })));
+    c.on('transfer', (r) => this.toast(r.ok ? this.t('transferred') : this.t('callFailed', { reason: r.cause ?? '' })));
     c.on('remoteStream', (s) => {
       const v = document.getElementById(`remote-${c.id}`) as HTMLVideoElement | null;
       if (v) v.srcObject = s;
@@ -307,6 +311,12 @@ export class WebphoneApp {
         requireInteraction: true,
       })
       .catch(() => undefined);
+  }
+
+  private async closeNotification(c: Call): Promise<void> {
+    const reg = await this.d.serviceWorker();
+    const open = (await reg?.getNotifications({ tag: `call-${c.id}` }).catch(() => [])) ?? [];
+    for (const n of open) n.close();
   }
 
   private async requestNotifications(): Promise<void> {
@@ -359,7 +369,7 @@ export class WebphoneApp {
     const to = target.trim();
     if (!to || !this.phone) return;
     this.unlockAudio();
-    for (const c of this.liveCalls()) if (c.state === CallState.Active && !c.holdState.local) c.hold();
+    this.holdOthers(undefined);
     this.addingCall = false;
     try {
       await this.phone.call(to, { video });
@@ -368,6 +378,29 @@ export class WebphoneApp {
       this.toast(this.t('callFailed', { reason: err instanceof Error ? err.message : String(err) }));
     }
     this.render();
+  }
+
+  /** Puts every call in conversation except `keep` on hold (a new, answered or swapped-to call). */
+  private holdOthers(keep: Call | undefined): void {
+    for (const o of this.liveCalls())
+      if (o !== keep && o.state === CallState.Active && !o.holdState.local) this.safely(() => o.hold());
+  }
+
+  /** Answers `c`; the call in conversation goes on hold first (call waiting). */
+  private async answerCall(c: Call): Promise<void> {
+    this.unlockAudio();
+    this.holdOthers(c);
+    await c.answer({ video: c.video });
+  }
+
+  /** Runs a control's action; a refusal (say, hold while a re-INVITE is pending) becomes a toast. */
+  private safely(action: () => unknown): void {
+    try {
+      const r = action();
+      if (r instanceof Promise) r.catch((e: unknown) => this.toast(e instanceof Error ? e.message : String(e)));
+    } catch (e) {
+      this.toast(e instanceof Error ? e.message : String(e));
+    }
   }
 
   private ensureTicker(): void {
@@ -480,10 +513,12 @@ export class WebphoneApp {
         h('span', { class: `reg reg-${reg}`, role: 'status', title: this.regText(reg) }, this.regText(reg)),
       ),
       this.menuOpen ? this.sideMenu() : null,
-      this.updateReady
+      // Not during a call: reloading would drop it. A region, not an alert: the DOM is rebuilt on
+      // every change, and an alert would be announced again each time.
+      this.updateReady && !call
         ? h(
-            'div',
-            { class: 'banner', role: 'alert' },
+            'section',
+            { class: 'banner', 'aria-label': this.t('updateReady') },
             this.t('updateReady'),
             ' ',
             h('button', { onclick: () => this.updateReady?.() }, this.t('reload')),
@@ -1060,10 +1095,15 @@ export class WebphoneApp {
             : c.holdState.local || c.holdState.remote
               ? this.t('onHold')
               : this.t('connected');
-    const btn = (label: string, on: () => void, cls = '', pressed?: boolean) =>
+    const btn = (label: string, on: () => unknown, cls = '', pressed?: boolean, name?: string) =>
       h(
         'button',
-        { class: cls, onclick: on, 'aria-pressed': pressed === undefined ? undefined : String(pressed) },
+        {
+          class: cls,
+          onclick: () => this.safely(on),
+          'aria-pressed': pressed === undefined ? undefined : String(pressed),
+          'aria-label': name,
+        },
         label,
       );
     let controls: HTMLElement;
@@ -1071,11 +1111,7 @@ export class WebphoneApp {
       controls = h(
         'div',
         { class: 'actions' },
-        btn(
-          this.t('answer'),
-          () => void c.answer({ video: c.video }).catch((e: unknown) => this.toast(String(e))),
-          'primary answer',
-        ),
+        btn(this.t('answer'), () => this.answerCall(c), 'primary answer'),
         btn(this.t('decline'), () => c.reject(), 'danger'),
       );
     } else if (c.state === CallState.Active) {
@@ -1097,7 +1133,7 @@ export class WebphoneApp {
           btn(this.t('addCall'), () => ((this.addingCall = true), (this.page = 'dialpad'), this.render())),
           others.length ? btn(this.t('swap'), () => this.swapTo(others[0]!)) : null,
         ),
-        this.keypadOpen ? this.keypad((k) => c.sendDTMF(k)) : null,
+        this.keypadOpen ? this.keypad((k) => this.safely(() => c.sendDTMF(k))) : null,
         this.transferOpen ? this.transferPanel(c, others) : null,
         h(
           'div',
@@ -1163,7 +1199,7 @@ export class WebphoneApp {
                   { class: 'grow' },
                   `${this.callLabel(o)} · ${o.holdState.local ? this.t('onHold') : o.state}`,
                 ),
-                btn(this.t('swap'), () => this.swapTo(o)),
+                btn(this.t('swap'), () => this.swapTo(o), '', undefined, this.t('swapTo', { name: this.callLabel(o) })),
               ),
             ),
           )
@@ -1192,7 +1228,7 @@ export class WebphoneApp {
   }
 
   private swapTo(o: Call): void {
-    for (const c of this.liveCalls()) if (c !== o && c.state === CallState.Active && !c.holdState.local) c.hold();
+    this.holdOthers(o);
     if (o.holdState.local) o.unhold();
     this.render();
   }
@@ -1214,13 +1250,12 @@ export class WebphoneApp {
             {
               class: 'primary',
               onclick: () => {
-                // The held original is transferred to the consulted party (REFER with Replaces).
-                const original = others.includes(c) ? consult : c;
-                const target = original === c ? consult : c;
-                void original
-                  .attendedTransfer(target)
-                  .then(() => ((this.transferOpen = false), this.render()))
-                  .catch((e: unknown) => this.toast(String(e)));
+                // The held party is the transferee: it gets the REFER, with Replaces naming the
+                // dialog with the consulted party (RFC 5589 §7.1), wherever the user pressed.
+                const [transferee, target] = c.holdState.local ? [c, consult] : [consult, c];
+                this.safely(() =>
+                  transferee.attendedTransfer(target).then(() => ((this.transferOpen = false), this.render())),
+                );
               },
             },
             this.t('completeTransfer'),
@@ -1233,10 +1268,7 @@ export class WebphoneApp {
           onclick: () => {
             const target = to.value.trim();
             if (!target) return;
-            void c
-              .transfer(target)
-              .then(() => ((this.transferOpen = false), this.render()))
-              .catch((e: unknown) => this.toast(String(e)));
+            this.safely(() => c.transfer(target).then(() => ((this.transferOpen = false), this.render())));
           },
         },
         this.t('blindTransfer'),
