@@ -170,6 +170,19 @@ describe.each(testBackends(pgdb))('DirectoryService on %s', (_name, database) =>
         expect(await dir.getSipCredentials('users.example', 'off')).toBeUndefined();
         expect(await dir.getSipCredentials('inactive.example', '1')).toBeUndefined();
         expect(await dir.isLocalDomain('inactive.example')).toBe(false);
+        // The single-user look-up provisioning uses hides the same users.
+        for (const [domain, ext] of [
+          ['users.example', 'off'],
+          ['inactive.example', '1'],
+          ['users.example', 'nobody'],
+          ['ghost.example', '1001'],
+          ['users.example', '1001 '],
+        ] as const)
+          expect(await dir.findActiveUser(domain, ext)).toBeUndefined();
+        const found = await dir.findActiveUser('USERS.example', '1001');
+        const domainId = (await dir.getDomain('users.example'))?.id;
+        expect(found).toMatchObject({ domain: 'users.example', ext: '1001', active: true, domainId });
+        expect(found).not.toHaveProperty('password');
       });
 
       it('lists users of one domain, or of all', async () => {

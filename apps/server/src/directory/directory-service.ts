@@ -219,6 +219,21 @@ export class DirectoryService {
   }
 
   /**
+   * One active user of an active domain (with the domain's id), or undefined when either is
+   * unknown or inactive: a single indexed look-up, where listUsers reads the whole domain.
+   */
+  async findActiveUser(domain: string, ext: string): Promise<(User & { domainId: string }) | undefined> {
+    const normalized = normalizeLookup(domain);
+    if (normalized === undefined) return undefined;
+    const [row] = await this.store.db
+      .select({ u: users, domain: domains.domain })
+      .from(users)
+      .innerJoin(domains, eq(users.domainId, domains.id))
+      .where(activeUserOf(normalized, ext));
+    return row ? { ...toUser(row.u, row.domain), domainId: row.u.domainId } : undefined;
+  }
+
+  /**
    * The decrypted SIP credentials for digest authentication, or undefined when the domain or
    * user is unknown or inactive. Throws CREDENTIALS_UNREADABLE if the stored password cannot be
    * decrypted (the server key changed).
@@ -230,7 +245,7 @@ export class DirectoryService {
       .select({ enc: users.sipPasswordEnc, name: users.name })
       .from(users)
       .innerJoin(domains, eq(users.domainId, domains.id))
-      .where(and(eq(domains.domain, normalized), eq(users.ext, ext), eq(domains.active, true), eq(users.active, true)));
+      .where(activeUserOf(normalized, ext));
     if (!row) return undefined;
     let password: string;
     try {
@@ -316,6 +331,11 @@ function normalizeLookup(domain: string): string | undefined {
 
 function toDomain(r: DomainRow): Domain {
   return { id: r.id, domain: r.domain, name: r.name ?? undefined, active: r.active, createdAt: r.createdAt };
+}
+
+/** The user `ext` of the (normalized) domain, both active; for a users-join-domains query. */
+function activeUserOf(domain: string, ext: string) {
+  return and(eq(domains.domain, domain), eq(users.ext, ext), eq(domains.active, true), eq(users.active, true));
 }
 
 function toUser(r: typeof users.$inferSelect, domain: string): User {

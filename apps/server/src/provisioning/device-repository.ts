@@ -1,4 +1,4 @@
-import { and, asc, countDistinct, eq, inArray, max, sql } from 'drizzle-orm';
+import { and, asc, countDistinct, eq, inArray, max, or, sql } from 'drizzle-orm';
 import type { Database, Store, Transaction } from '../store/store.js';
 import { provisioningDeviceLines, provisioningDevices, type DeviceTemplate } from './provisioning-tables.js';
 import type { SessionTalkTransport } from './sessiontalk-settings.js';
@@ -8,6 +8,17 @@ type Db = Database | Transaction;
 export type DeviceRow = typeof provisioningDevices.$inferSelect;
 /** A line row. */
 export type LineRow = typeof provisioningDeviceLines.$inferSelect;
+
+/** A line as the provisioning answer needs it. */
+export interface AnswerLine {
+  ext: string;
+  transport: SessionTalkTransport;
+}
+
+/** A device read for an answer, with its enabled lines in order (read in the same query). */
+export interface DeviceForAnswer extends DeviceRow {
+  enabledLines: AnswerLine[];
+}
 
 /** A device with its lines, as listed. */
 export interface DeviceWithLines extends DeviceRow {
@@ -27,8 +38,22 @@ export interface NewDevice {
   line: { userId: string; ext: string; transport: SessionTalkTransport };
 }
 
+/** A contact waiting to be written by {@link DeviceRepository.markProvisioned}. */
+interface Mark {
+  id: string;
+  at: Date;
+  ip: string;
+  jsonMd5: string | undefined;
+  done: (err?: unknown) => void;
+}
+/** Contacts written by one UPDATE at most (4 parameters each). */
+const MARK_BATCH = 1000;
+
 /** Storage of activated devices and their lines (the provisioning context's own tables). */
 export class DeviceRepository {
+  readonly #marks: Mark[] = [];
+  #writingMarks = false;
+
   constructor(private readonly store: Store) {}
 
   /** Runs `fn` in one transaction, serialized with other activations of the same extension. */
@@ -40,26 +65,42 @@ export class DeviceRepository {
     });
   }
 
-  /** The device activated with the code whose keyed hash is `codeHash`, in `domainId`. */
-  async findByCodeHash(domainId: string, codeHash: string, db: Db = this.store.db): Promise<DeviceRow | undefined> {
-    const [row] = await db
-      .select()
-      .from(provisioningDevices)
-      .where(and(eq(provisioningDevices.domainId, domainId), eq(provisioningDevices.codeHash, codeHash)));
-    return row;
-  }
-
-  /** The device of an app installation in `domainId`. */
-  async findByAppDeviceId(
+  /**
+   * In one query, the device activated with the code whose keyed hash is `codeHash` and the device
+   * of the app installation `appDeviceId`, both in `domainId` (the same row when they are paired),
+   * each with its enabled lines: a re-provisioning app needs no other read of these tables.
+   */
+  async findByCodeOrApp(
     domainId: string,
+    codeHash: string,
     appDeviceId: string,
     db: Db = this.store.db,
-  ): Promise<DeviceRow | undefined> {
-    const [row] = await db
-      .select()
+  ): Promise<{ byCode: DeviceForAnswer | undefined; byApp: DeviceForAnswer | undefined }> {
+    const rows = await db
+      .select({
+        device: provisioningDevices,
+        // Written out: drizzle leaves columns unqualified inside a selected expression, and the
+        // correlated "id" would then name the line's own id.
+        lines: sql<AnswerLine[] | string | null>`(
+          select json_agg(json_build_object('ext', l.ext, 'transport', l.transport) order by l.position)
+          from provisioning_device_lines l where l.device_id = "provisioning_devices"."id" and l.enabled)`,
+      })
       .from(provisioningDevices)
-      .where(and(eq(provisioningDevices.domainId, domainId), eq(provisioningDevices.appDeviceId, appDeviceId)));
-    return row;
+      .where(
+        and(
+          eq(provisioningDevices.domainId, domainId),
+          or(eq(provisioningDevices.codeHash, codeHash), eq(provisioningDevices.appDeviceId, appDeviceId)),
+        ),
+      );
+    const devices = rows.map((r): DeviceForAnswer => {
+      // Drivers hand json over parsed (node-postgres, PGlite) or as text.
+      const lines = typeof r.lines === 'string' ? (JSON.parse(r.lines) as AnswerLine[]) : r.lines;
+      return { ...r.device, enabledLines: lines ?? [] };
+    });
+    return {
+      byCode: devices.find((d) => d.codeHash === codeHash),
+      byApp: devices.find((d) => d.appDeviceId === appDeviceId),
+    };
   }
 
   /** A device by id. */
@@ -200,11 +241,48 @@ export class DeviceRepository {
     return updated.length > 0;
   }
 
-  /** Records a contact from the app, and the accounts hash when accounts were sent. */
-  async markProvisioned(id: string, at: Date, ip: string, jsonMd5?: string): Promise<void> {
-    await this.store.db
-      .update(provisioningDevices)
-      .set({ lastProvisionedAt: at, lastProvisionedIp: ip, ...(jsonMd5 === undefined ? {} : { jsonMd5 }) })
-      .where(eq(provisioningDevices.id, id));
+  /**
+   * Records a contact from the app, and the accounts hash when accounts were sent; resolves once
+   * written. Contacts recorded meanwhile share one UPDATE (group commit): a fleet re-provisioning
+   * at once costs one statement per batch instead of one per app.
+   */
+  markProvisioned(id: string, at: Date, ip: string, jsonMd5?: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#marks.push({ id, at, ip, jsonMd5, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.#writingMarks) void this.#writeMarks();
+    });
+  }
+
+  async #writeMarks(): Promise<void> {
+    this.#writingMarks = true;
+    // The contacts of this turn of the event loop join the first statement.
+    await new Promise((r) => setImmediate(r));
+    while (this.#marks.length > 0) {
+      const batch = this.#marks.splice(0, MARK_BATCH);
+      try {
+        await this.#updateMarks(batch);
+        for (const m of batch) m.done();
+      } catch (err) {
+        for (const m of batch) m.done(err);
+      }
+    }
+    this.#writingMarks = false;
+  }
+
+  async #updateMarks(batch: Mark[]): Promise<void> {
+    // One row per device: the last contact, and the last hash sent (as if written in order).
+    const rows = new Map<string, { at: Date; ip: string; jsonMd5: string | undefined }>();
+    for (const m of batch) rows.set(m.id, { at: m.at, ip: m.ip, jsonMd5: m.jsonMd5 ?? rows.get(m.id)?.jsonMd5 });
+    const values = sql.join(
+      [...rows].map(
+        ([id, r]) => sql`(${id}::uuid, ${r.at.toISOString()}::timestamptz, ${r.ip}::text, ${r.jsonMd5 ?? null}::text)`,
+      ),
+      sql`, `,
+    );
+    await this.store.db.execute(sql`
+      update ${provisioningDevices} as d
+      set last_provisioned_at = v.at, last_provisioned_ip = v.ip, json_md5 = coalesce(v.md5, d.json_md5)
+      from (values ${values}) as v(id, at, ip, md5)
+      where d.id = v.id`);
   }
 }

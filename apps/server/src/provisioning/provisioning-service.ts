@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../directory/principal.js';
 import type { Transaction } from '../store/store.js';
 import type { ActivationCodec } from './activation-codec.js';
-import type { DeviceRepository, DeviceRow } from './device-repository.js';
+import type { AnswerLine, DeviceForAnswer, DeviceRepository, DeviceRow } from './device-repository.js';
 import { deviceTemplateFor } from './device-template.js';
 import { ProvisioningError } from './provisioning-error.js';
 import type { ExtensionRef, ProvisioningAudit, ProvisioningDirectory, SrvResolver } from './provisioning-ports.js';
@@ -109,8 +109,7 @@ export class ProvisioningService {
     // An unknown domain answers exactly like a wrong code or a missing device of a known one.
     if (!domain) return req.reprovision ? logout(PROVISION_MESSAGES.invalidDevice) : invalidCode();
     const hash = codec.lookupHash(req.token);
-    const byCode = await devices.findByCodeHash(domain.id, hash);
-    const byApp = await devices.findByAppDeviceId(domain.id, req.appDeviceId);
+    const { byCode, byApp } = await devices.findByCodeOrApp(domain.id, hash, req.appDeviceId);
     const paired = byCode !== undefined && byApp !== undefined && byCode.id === byApp.id && byCode.ext === req.ext;
 
     if (paired)
@@ -200,8 +199,7 @@ export class ProvisioningService {
     try {
       return await devices.withExtensionLock(domain.id, ext.ext, async (tx) => {
         // Read again under the lock: a concurrent activation may have changed either.
-        const byCode = await devices.findByCodeHash(domain.id, hash, tx);
-        const byApp = await devices.findByAppDeviceId(domain.id, req.appDeviceId, tx);
+        const { byCode, byApp } = await devices.findByCodeOrApp(domain.id, hash, req.appDeviceId, tx);
         if (byCode && !byApp) {
           // New app, previously used code: the device follows the code; the old app logs out.
           await devices.moveToApp(byCode.id, req.appDeviceId, template, tx);
@@ -223,7 +221,7 @@ export class ProvisioningService {
             deleted: [],
           };
         }
-        const deleted = [byApp, byCode].filter((d): d is DeviceRow => d !== undefined);
+        const deleted = [byApp, byCode].filter((d): d is DeviceForAnswer => d !== undefined);
         await devices.delete(
           deleted.map((d) => d.id),
           tx,
@@ -269,8 +267,16 @@ export class ProvisioningService {
       );
   }
 
-  /** The accounts of an activated device (or why there are none). */
-  async #answer(device: DeviceRow, domain: string, req: ProvisionRequest, message: string): Promise<ProvisionAnswer> {
+  /**
+   * The accounts of an activated device (or why there are none); its enabled lines are read
+   * unless the device comes with them.
+   */
+  async #answer(
+    device: DeviceRow & { enabledLines?: AnswerLine[] },
+    domain: string,
+    req: ProvisionRequest,
+    message: string,
+  ): Promise<ProvisionAnswer> {
     const devices = this.#o.devices;
     const now = new Date(this.#clock());
     if (!device.enabled) {
@@ -280,7 +286,7 @@ export class ProvisioningService {
     }
     const settings = await this.#o.settings.get(device.domainId);
     const accounts: SessionTalkAccount[] = [];
-    for (const line of await devices.lines(device.id, { enabledOnly: true })) {
+    for (const line of device.enabledLines ?? (await devices.lines(device.id, { enabledOnly: true }))) {
       const password = await this.#o.directory.getSipPassword(domain, line.ext);
       if (password === undefined) continue; // user removed or deactivated since
       this.#checkPort(domain, line.transport);
