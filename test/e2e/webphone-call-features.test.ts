@@ -274,6 +274,7 @@ describe('Web phone call features, driven through its UI in headless Chromium', 
     await b.page.getByLabel('Transfer to').fill(U.blindC.ext);
     await button(b, 'Transfer now').click();
     await answer(c);
+    await b.page.getByRole('status').filter({ hasText: 'Call transferred' }).waitFor(LONG);
     await Promise.all([connected(a), connected(c)]);
     await idle(b);
     await talkingTo(a, U.blindC);
@@ -308,6 +309,10 @@ describe('Web phone call features, driven through its UI in headless Chromium', 
     await Promise.all([audioFlowsInto(a), audioFlowsInto(c)]);
     await hangUp(a, c);
     await history(b, [U.attA.ext, U.attC.ext]);
+    // A, the party on hold, got the REFER and placed the new call to C (RFC 5589 §7.1).
+    await history(a, [U.attC.ext]);
+    const toC = a.page.getByRole('listitem').filter({ hasText: U.attC.ext });
+    await expect(toC.first().textContent()).resolves.toContain('Outgoing');
   });
 
   it('call waiting: C calls B during A-B; B answers (A goes on hold), swaps back, hangs up A, resumes C', async () => {
