@@ -47,7 +47,7 @@ export class WebphoneBrowser {
         await page.getByLabel('Email').fill(email);
         await page.getByLabel('Password').fill(password);
         await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.getByRole('status').filter({ hasText: 'Registered' }).waitFor({ timeout: 20_000 });
+        await page.getByRole('status').filter({ hasText: /^Registered$/ }).waitFor({ timeout: 20_000 });
       },
       stats: () =>
         page.evaluate(() =>
