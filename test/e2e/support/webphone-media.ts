@@ -166,8 +166,20 @@ export async function listenToRemoteAudio(page: Page): Promise<void> {
     el.srcObject = new MediaStream([track]);
     await el.play();
     const src = ctx.createMediaStreamSource(new MediaStream([track]));
-    const frame = 512;
-    const node = ctx.createScriptProcessor(frame, 1, 1);
+    // An AudioWorklet on the audio thread cuts the track into 512-sample frames and posts them;
+    // a busy main thread then only delays the analysis (a ScriptProcessor would drop frames).
+    const tap = `registerProcessor('handset-tap', class extends AudioWorkletProcessor {
+      buf = new Float32Array(512); n = 0;
+      process(inputs) {
+        for (const v of inputs[0]?.[0] ?? []) {
+          this.buf[this.n++] = v;
+          if (this.n === 512) { this.port.postMessage(this.buf.slice()); this.n = 0; }
+        }
+        return true;
+      }
+    });`;
+    await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([tap], { type: 'text/javascript' })));
+    const node = new AudioWorkletNode(ctx, 'handset-tap');
     const rows = [697, 770, 852, 941];
     const cols = [1209, 1336, 1477, 1633];
     const keys = ['1', '2', '3', 'A', '4', '5', '6', 'B', '7', '8', '9', 'C', '*', '0', '#', 'D'];
@@ -192,8 +204,8 @@ export async function listenToRemoteAudio(page: Page): Promise<void> {
     let lastKey = '';
     let silent = 0;
     let gapSeen = true;
-    node.onaudioprocess = (e) => {
-      const x = e.inputBuffer.getChannelData(0);
+    node.port.onmessage = (e: MessageEvent<Float32Array>) => {
+      const x = e.data;
       let energy = 0;
       for (const v of x) energy += v * v;
       energy /= x.length;
