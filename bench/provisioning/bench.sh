@@ -182,8 +182,10 @@ cell() {
 }
 
 date_utc="$(date -u +%Y-%m-%d)"; commit="$(bench_commit)"
-rounds_note="median of $PROV_ROUNDS"; [ "$PROV_ROUNDS" = 1 ] && rounds_note="1 round"
-what="$PROV_DEVICES devices, $PROV_CONCURRENCY connections$([ "${PROV_KEEPALIVE:-1}" = 0 ] && echo ', no keep-alive')"
+rounds_note="median of $PROV_ROUNDS"
+if [ "$PROV_ROUNDS" = 1 ]; then rounds_note="1 round"; fi
+what="$PROV_DEVICES devices, $PROV_CONCURRENCY connections"
+if [ "${PROV_KEEPALIVE:-1}" = 0 ]; then what="$what, no keep-alive"; fi
 echo
 echo "answers/s per round: stored Handset${ALL[h-stored-rate]}, nginx${ALL[n-stored-rate]}; cleared Handset${ALL[h-cleared-rate]}, nginx${ALL[n-cleared-rate]}"
 for scenario in stored cleared; do
