@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PgliteReply, PgliteRequest, WireError, WireQueryOptions } from './pglite-protocol.js';
 
@@ -54,6 +56,17 @@ export class PgliteWorkerClient implements PgliteLike {
 
   /** Starts the thread and opens the database at `dataDir` (memory when undefined). */
   static async open(dataDir: string | undefined): Promise<PgliteWorkerClient> {
+    // A new data directory is created by PGlite's initdb, a second WebAssembly instance whose memory
+    // (~500 MB) stays with the thread: create it in a thread of its own that then ends, so a first
+    // start costs no more memory than every later one.
+    if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) {
+      const init = new PgliteWorkerClient(startWorker());
+      try {
+        await init.#call({ kind: 'open', dataDir });
+      } finally {
+        await init.close();
+      }
+    }
     const client = new PgliteWorkerClient(startWorker());
     try {
       await client.#call({ kind: 'open', dataDir });
