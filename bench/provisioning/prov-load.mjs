@@ -87,7 +87,8 @@ function readOptions(argv, env) {
   const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   if (values.help || positionals.length !== 1) return null;
   const o = { command: positionals[0], json: values.json === true };
-  for (const [k, def] of Object.entries(spec)) o[k] = values[k] ?? env[`PROV_${k.toUpperCase().replaceAll('-', '_')}`] ?? def;
+  for (const [k, def] of Object.entries(spec))
+    o[k] = values[k] ?? env[`PROV_${k.toUpperCase().replaceAll('-', '_')}`] ?? def;
   for (const k of ['first-user', 'devices', 'setup-concurrency', 'concurrency', 'source-ips', 'timeout']) {
     const n = Number(o[k]);
     if (!Number.isInteger(n) || n < 0) throw new Error(`--${k} must be a whole number (got "${o[k]}")`);
@@ -149,8 +150,7 @@ async function codeIssuer(o) {
   const setting = (key) => settings.find((x) => x.key === key)?.value;
   const lifetimeS = Number(setting('sessiontalk.qr_expiration'));
   const periodS = Number(setting('sessiontalk.key_rotation'));
-  return async (ext) =>
-    codec.issue({ domainId, ext, nowS: Math.floor(Date.now() / 1000), lifetimeS, periodS }).token;
+  return async (ext) => codec.issue({ domainId, ext, nowS: Math.floor(Date.now() / 1000), lifetimeS, periodS }).token;
 }
 
 async function setup(o) {
@@ -207,7 +207,7 @@ function treeCpuS(pid) {
     }
   }
   const want = new Set([Number(pid)]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [p, s] of stats)
       if (!want.has(p) && want.has(s.ppid)) {
@@ -318,7 +318,8 @@ class Connection {
   }
 }
 
-const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+const quantile = (sorted, q) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
 
 async function storm(o) {
   const file = o['devices-file'] || o.out;
@@ -421,7 +422,11 @@ async function storm(o) {
   if (o.json) console.log(JSON.stringify({ ...r, error_reasons: Object.fromEntries(errors) }));
   else {
     for (const [why, count] of errors) console.log(`  error: ${why} x${count}`);
-    console.log(`prov-storm: ${Object.entries(r).map(([k, v]) => `${k}=${String(v).replaceAll(' ', '_')}`).join(' ')}`);
+    console.log(
+      `prov-storm: ${Object.entries(r)
+        .map(([k, v]) => `${k}=${String(v).replaceAll(' ', '_')}`)
+        .join(' ')}`,
+    );
   }
   return failed === 0;
 }

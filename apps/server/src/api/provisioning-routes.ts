@@ -93,7 +93,11 @@ export async function registerProvisioningRoutes(app: FastifyInstance, o: Provis
         // update:false keeps a throttled app's accounts: a flood must not log anybody out.
         errorResponseBuilder: (_req, ctx) => ({
           statusCode: 429,
-          body: { update: false, errmsg: `Too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`, sipaccounts: [] },
+          body: {
+            update: false,
+            errmsg: `Too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+            sipaccounts: [],
+          },
         }),
       });
     pub.setErrorHandler((err: { statusCode?: number; message: string; body?: ProvisionBody }, _req, reply) => {

@@ -44,7 +44,7 @@ interface Mark {
   at: Date;
   ip: string;
   jsonMd5: string | undefined;
-  done: (err?: unknown) => void;
+  done: (err?: Error) => void;
 }
 /** Contacts written by one UPDATE at most (4 parameters each). */
 const MARK_BATCH = 1000;
@@ -263,7 +263,8 @@ export class DeviceRepository {
         await this.#updateMarks(batch);
         for (const m of batch) m.done();
       } catch (err) {
-        for (const m of batch) m.done(err);
+        const e = err instanceof Error ? err : new Error(String(err));
+        for (const m of batch) m.done(e);
       }
     }
     this.#writingMarks = false;

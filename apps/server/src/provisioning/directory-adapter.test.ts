@@ -33,7 +33,8 @@ describe('provisioning directory adapter: domain look-ups', () => {
     const f = fakeDirectory();
     const now = { ms: 1_000_000 };
     const d = directoryAdapter(f.directory, () => now.ms);
-    for (let i = 0; i < 100; i++) expect(await d.findDomain('acme.example')).toEqual({ id: 'd-1', domain: 'acme.example' });
+    for (let i = 0; i < 100; i++)
+      expect(await d.findDomain('acme.example')).toEqual({ id: 'd-1', domain: 'acme.example' });
     expect(f.lookups).toBe(1);
     now.ms += DOMAIN_CACHE_MS;
     await d.findDomain('acme.example');

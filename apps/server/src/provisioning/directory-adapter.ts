@@ -13,7 +13,10 @@ const DOMAIN_CACHE_LIMIT = 10_000;
  * The hot path, re-provisioning, then makes one credentials query per line.
  */
 export function directoryAdapter(
-  directory: Pick<DirectoryService, 'getDomain' | 'findActiveUser' | 'listUsers' | 'listDomains' | 'getSipCredentials'> &
+  directory: Pick<
+    DirectoryService,
+    'getDomain' | 'findActiveUser' | 'listUsers' | 'listDomains' | 'getSipCredentials'
+  > &
     Partial<Pick<DirectoryService, 'onChange'>>,
   clock: () => number = Date.now,
 ): ProvisioningDirectory {
