@@ -8,6 +8,7 @@ export * from './via.js';
 export * from './message.js';
 export * from './parser.js';
 export * from './serializer.js';
+export * from './own-copy.js';
 export * from './reason-phrases.js';
 export * from './create-response.js';
 export * from './transport.js';

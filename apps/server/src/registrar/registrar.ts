@@ -7,6 +7,8 @@ import {
   type DigestAuthenticator,
   type Flow,
   type NameAddr,
+  ownCopy,
+  ownCopyOf,
   paramValue,
   parseUri,
   pickCredentials,
@@ -161,25 +163,27 @@ export class Registrar {
         return reply(500, { reason: 'Out of order REGISTER', headers: [['Retry-After', '1']] });
       }
       const q = paramValue(c.params, 'q');
+      // The binding lives for minutes: its strings get storage of their own rather than staying
+      // views of the received request (which they would keep in memory whole).
       changes.push({
         expires,
         existing,
         binding: {
           aor,
           domain,
-          key,
-          instanceId,
+          key: ownCopy(key),
+          instanceId: ownCopyOf(instanceId),
           regId,
-          contactUri: c.uri,
-          path,
-          callId,
+          contactUri: ownCopy(c.uri),
+          path: path.map(ownCopy),
+          callId: ownCopy(callId),
           cseq,
           expiresAt: now + expires * 1000,
           flowId: flow.reliable ? flow.id : undefined,
           transport: flow.protocol,
           sourceAddress: flow.remote.address,
           sourcePort: flow.remote.port,
-          userAgent: req.getHeader('user-agent'),
+          userAgent: ownCopyOf(req.getHeader('user-agent')),
           q: q !== undefined && /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(q) ? Number(q) : undefined,
           receivedAt: now,
         },

@@ -11,6 +11,7 @@
  */
 
 /** Options for {@link NonceCountTracker}. */
+import { ownCopy } from '../own-copy.js';
 export interface NonceCountTrackerOptions {
   /** The nonce lifetime (the NonceIssuer's ttlMs): an entry is useless after issuedAt + ttlMs. */
   readonly ttlMs: number;
@@ -87,9 +88,4 @@ export class NonceCountTracker {
       return;
     }
   }
-}
-
-/** A string with the same text that shares no memory with `s` (V8 keeps slices of 13+ characters as views of their parent). */
-function ownCopy(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
 }

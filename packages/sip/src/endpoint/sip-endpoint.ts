@@ -134,12 +134,13 @@ export class SipEndpoint implements TransportDelegate {
 
   /**
    * Serializes and sends a message outside any transaction (an ACK for a 2xx, a
-   * stateless forward). Picks the transport by protocol and flow. A target naming a
+   * stateless forward), or sends bytes already serialized (a transaction's resent final
+   * response). Picks the transport by protocol and flow. A target naming a
    * flow of a stream transport (TCP/TLS/WS/WSS) is sent over that flow only: when it
    * has closed the send fails instead of opening a new connection (RFC 3261 §18.2.2,
    * RFC 5626 §5.3, RFC 7118 §5).
    */
-  send(message: SipMessage, target: SendTarget): Promise<Flow> {
+  send(message: SipMessage | Buffer, target: SendTarget): Promise<Flow> {
     const transport = this.pickTransport(target);
     if (transport === undefined) return this.fail(new TransportError(`no ${target.protocol} transport`));
     if (target.flowId !== undefined && target.protocol !== 'udp' && transport.getFlow(target.flowId) === undefined) {
@@ -149,7 +150,7 @@ export class SipEndpoint implements TransportDelegate {
     }
     let data: Buffer;
     try {
-      data = serializeMessage(message);
+      data = Buffer.isBuffer(message) ? message : serializeMessage(message);
     } catch (err) {
       return this.fail(new TransportError('cannot serialize message', { cause: err }));
     }

@@ -6,7 +6,8 @@
  * with the final response it sent. A registrar answering thousands of REGISTERs a second keeps
  * hundreds of thousands of them in that state; as full objects (request, response, state machine,
  * a timer each) they cost kilobytes apiece and every garbage collection moves them. Here each is
- * an entry holding the response and where it went, in one FIFO: Timer J is the same for every
+ * an entry holding the response's bytes (as sent: a buffer outside the JavaScript heap, nothing
+ * for the collector to trace) and where they went, in one FIFO: Timer J is the same for every
  * entry, so entries expire in the order they were added and one timer serves them all.
  *
  * The transaction object is let go: a TU that still holds one sees it Completed until Timer J and
@@ -15,7 +16,6 @@
  * it. (A WeakRef per entry would keep the object reachable for free, but costs about 20 us of
  * CPU per transaction in V8: more than the rest of the request's processing.)
  */
-import type { SipResponse } from '../message.js';
 import type { SendTarget } from '../transport.js';
 import type { Timers } from './timers.js';
 
@@ -31,7 +31,7 @@ export interface RetiredTransaction {
 
 interface Entry {
   readonly key: string;
-  readonly response: SipResponse;
+  readonly wire: Buffer;
   readonly target: SendTarget;
   readonly deadline: number;
   readonly transaction: RetiredTransaction | undefined;
@@ -60,16 +60,10 @@ export class CompletedResponses {
    * Files a transaction that has just sent its final response; Timer J starts now. `notify`:
    * the transaction is kept and told when it ends. Returns the time Timer J fires.
    */
-  add(
-    key: string,
-    response: SipResponse,
-    target: SendTarget,
-    transaction: RetiredTransaction,
-    notify: boolean,
-  ): number {
+  add(key: string, wire: Buffer, target: SendTarget, transaction: RetiredTransaction, notify: boolean): number {
     const entry: Entry = {
       key,
-      response,
+      wire,
       target,
       deadline: this.now() + this.timerJ,
       transaction: notify ? transaction : undefined,
@@ -84,8 +78,8 @@ export class CompletedResponses {
     return entry.deadline;
   }
 
-  /** The response and target for a retransmission of the request filed under `key`. */
-  get(key: string): { readonly response: SipResponse; readonly target: SendTarget } | undefined {
+  /** The response's bytes and target for a retransmission of the request filed under `key`. */
+  get(key: string): { readonly wire: Buffer; readonly target: SendTarget } | undefined {
     return this.byKey.get(key);
   }
 

@@ -1,4 +1,5 @@
 import type { SipRequest, SipResponse } from '../message.js';
+import { serializeMessage } from '../serializer.js';
 import type { Flow, SendTarget } from '../transport.js';
 import { ServerTransaction } from './server-transaction.js';
 import type { RetiredTransaction } from './completed-responses.js';
@@ -53,17 +54,28 @@ export class ServerNonInviteTransaction extends ServerTransaction implements Ret
       return;
     }
     this.transition(Completed);
-    this.transmit(response);
     // RFC 3261 §17.2.2: Timer J is 64*T1 for unreliable transports and zero for reliable ones.
-    if (this.flow.reliable) this.transition(Terminated);
-    else {
-      // Only retransmissions are absorbed from now on (for 32 s): the layer holds the response
-      // (kept small) and runs Timer J; this object is let go unless the TU wants callbacks.
-      response.compact();
-      const d = this.delegate;
-      const notify = d?.onTerminated !== undefined || d?.onTransportError !== undefined;
-      this.retiredUntil = this.context.retire(this, response, this.target, notify);
+    if (this.flow.reliable) {
+      this.transmit(response);
+      this.transition(Terminated);
+      return;
     }
+    let wire: Buffer;
+    try {
+      wire = serializeMessage(response);
+    } catch {
+      // The endpoint fails the send the same way (and the transaction ends through transportFailed).
+      this.transmit(response);
+      return;
+    }
+    // Only retransmissions are absorbed from now on (for 32 s): the layer holds the bytes just
+    // sent and runs Timer J; this object is let go unless the TU wants callbacks.
+    this.last = response;
+    this.context.send(wire, this.target).then(undefined, this.onSendFailed);
+    const d = this.delegate;
+    const notify = d?.onTerminated !== undefined || d?.onTransportError !== undefined;
+    if (notify) response.compact(); // kept with this object, which the layer then holds
+    this.retiredUntil = this.context.retire(this, wire, this.target, notify);
   }
 
   /** Completed until Timer J, Terminated after: also when the layer no longer holds this object. */

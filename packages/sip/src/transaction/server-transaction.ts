@@ -78,7 +78,7 @@ export abstract class ServerTransaction extends Transaction {
       this.safely('onTransportError', () => onTransportError.call(this.delegate, this, error));
   }
 
-  private readonly onSendFailed = (error: unknown): void => {
+  protected readonly onSendFailed = (error: unknown): void => {
     this.transportFailed(error instanceof Error ? error : new Error(String(error)));
   };
 }

@@ -23,8 +23,11 @@ import type { TransactionUser } from './transaction-user.js';
 
 /** Options for TransactionLayer. */
 export interface TransactionLayerOptions {
-  /** Hands a message to the transport layer (the endpoint serializes it and picks the transport). */
-  send(message: SipMessage, target: SendTarget): Promise<Flow>;
+  /**
+   * Hands a message to the transport layer (the endpoint serializes it and picks the transport), or
+   * bytes already serialized: the final responses that Completed transactions resend.
+   */
+  send(message: SipMessage | Buffer, target: SendTarget): Promise<Flow>;
   /** Receives new requests, 2xx ACKs and stray responses. */
   tu: TransactionUser;
   /** The clock (default: Node's timers). */
@@ -92,10 +95,10 @@ export class TransactionLayer {
         return sent;
       },
       terminated: (transaction) => this.forget(transaction),
-      retire: (transaction, response, target, notify) => {
+      retire: (transaction, wire, target, notify) => {
         if ((this.servers.get(transaction.key) as Transaction | undefined) === transaction)
           this.servers.delete(transaction.key);
-        return this.completed.add(transaction.key, response, target, transaction, notify);
+        return this.completed.add(transaction.key, wire, target, transaction, notify);
       },
       now: () => timers.now?.() ?? Date.now(),
       passAck: (ack, flow) => this.deliverAck(ack, flow),
@@ -136,7 +139,7 @@ export class TransactionLayer {
       // RFC 3261 §17.2.2: in Completed a retransmission gets the final response again.
       this.stats.retransmissionsAbsorbed++;
       this.context
-        .send(completed.response, completed.target)
+        .send(completed.wire, completed.target)
         .then(undefined, (err: unknown) =>
           this.completed.failed(key, err instanceof Error ? err : new Error(String(err))),
         );
