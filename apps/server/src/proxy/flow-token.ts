@@ -4,7 +4,7 @@
  * client over the connection it opened (RFC 7118 §5: WebSocket clients cannot be dialled).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Flow, SendTarget, TransportProtocol } from '@handset/sip';
+import { type Flow, ownCopy, type SendTarget, type TransportProtocol } from '@handset/sip';
 
 /** The send target that reaches back over a flow. */
 export function flowTarget(flow: Flow): SendTarget {
@@ -13,20 +13,42 @@ export function flowTarget(flow: Flow): SendTarget {
 
 const PROTOCOLS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
 
-/** Encodes and verifies flow tokens with a server key. */
+/** Tokens remembered each way (an HMAC saved per in-dialog request of a live call); bounded, oldest out. */
+const CACHE_SIZE = 4096;
+
+/**
+ * Encodes and verifies flow tokens with a server key. Every request of a dialog carries the same
+ * token, so the tokens recently made or verified are remembered: only a token that passed the HMAC
+ * check is ever remembered, so a forged one is checked (and refused) every time.
+ */
 export class FlowTokenCodec {
+  readonly #encoded = new Map<string, string>();
+  readonly #decoded = new Map<string, Readonly<SendTarget>>();
+
   constructor(private readonly key: Buffer) {}
 
   /** A token naming a flow (or, for UDP, the peer address); safe in a SIP URI user part (base64url). */
   encode(target: SendTarget): string {
-    const payload = Buffer.from(`${target.protocol}|${target.flowId ?? ''}|${target.address}|${target.port}`).toString(
-      'base64url',
-    );
-    return `${payload}.${this.mac(payload)}`;
+    const plain = `${target.protocol}|${target.flowId ?? ''}|${target.address}|${target.port}`;
+    let token = this.#encoded.get(plain);
+    if (token === undefined) {
+      const payload = Buffer.from(plain).toString('base64url');
+      token = `${payload}.${this.mac(payload)}`;
+      remember(this.#encoded, ownCopy(plain), token);
+    }
+    return token;
   }
 
   /** The target a token names, or undefined when it is not one of ours (forged, garbled). */
   decode(token: string): SendTarget | undefined {
+    const known = this.#decoded.get(token);
+    if (known !== undefined) return { ...known };
+    const target = this.verify(token);
+    if (target !== undefined) remember(this.#decoded, ownCopy(token), Object.freeze({ ...target }));
+    return target;
+  }
+
+  private verify(token: string): SendTarget | undefined {
     const dot = token.lastIndexOf('.');
     if (dot <= 0 || token.length > 512) return undefined;
     const payload = token.slice(0, dot);
@@ -48,4 +70,9 @@ export class FlowTokenCodec {
   private mac(payload: string): string {
     return createHmac('sha256', this.key).update(payload).digest('base64url').slice(0, 16);
   }
+}
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
 }
