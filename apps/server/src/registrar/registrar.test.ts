@@ -125,6 +125,15 @@ describe('Registrar', () => {
     expect(events).toEqual(['registered:sip:1001@192.0.2.7:40000']);
   });
 
+  it('dates each 200 OK with the current second (RFC 3261 §20.17)', async () => {
+    now = Date.UTC(2026, 11, 2, 15, 4, 5, 250);
+    expect((await authed({})).getHeader('date')).toBe('Wed, 02 Dec 2026 15:04:05 GMT');
+    now += 500;
+    expect((await authed({})).getHeader('date')).toBe('Wed, 02 Dec 2026 15:04:05 GMT');
+    now += 300;
+    expect((await authed({})).getHeader('date')).toBe('Wed, 02 Dec 2026 15:04:06 GMT');
+  });
+
   it('answers a wrong password and an unknown user the same way', async () => {
     const wrong = await authed({ password: 'nope' });
     const unknown = await authed({ user: '9999', password: 'whatever' });

@@ -56,6 +56,8 @@ export interface RegistrarOptions {
 /** Answers REGISTER requests. Pure request-in, response-out; the transaction layer sends it. */
 export class Registrar {
   private readonly clock: () => number;
+  private dateSecond = NaN;
+  private dateText = '';
   constructor(private readonly o: RegistrarOptions) {
     this.clock = o.clock ?? Date.now;
   }
@@ -220,6 +222,16 @@ export class Registrar {
     }
   }
 
+  /** RFC 3261 §20.17 Date (RFC 1123 form, GMT), made once a second rather than once a REGISTER. */
+  private httpDate(now: number): string {
+    const second = Math.floor(now / 1000);
+    if (second !== this.dateSecond) {
+      this.dateSecond = second;
+      this.dateText = new Date(second * 1000).toUTCString();
+    }
+    return this.dateText;
+  }
+
   /** RFC 3327 §5.3: Path is stored only when the UA supports it; we accept it from any edge proxy. */
   private pathOf(req: SipRequest): string[] {
     return req.getHeaders('path');
@@ -239,7 +251,7 @@ export class Registrar {
     for (const p of req.getHeaders('path')) headers.push(['Path', p]);
     if (outbound) headers.push(['Require', 'outbound']);
     headers.push(['Supported', 'path, outbound']);
-    headers.push(['Date', new Date(now).toUTCString()]);
+    headers.push(['Date', this.httpDate(now)]);
     return createResponse(req, 200, { toTag: 'reg', headers });
   }
 }

@@ -45,19 +45,19 @@ export class SipService implements TransactionUser, ProxySipLayer {
   }
 
   onRequest(transaction: ServerTransaction): void {
-    const txn = this.wrap(transaction);
     const req = transaction.request;
     if (req.method === 'REGISTER') {
+      // The registrar answers once and keeps nothing: no wrapper (and no WeakMap entry) needed.
       this.registrar.handleRegister(req, transaction.flow).then(
-        (res) => txn.respond(res),
+        (res) => this.respondTo(transaction, res),
         (err: unknown) => {
           this.logger.error({ err, callId: req.callId }, 'REGISTER failed');
-          txn.respond(createResponse(req, 500, { toTag: 'err' }));
+          this.respondTo(transaction, createResponse(req, 500, { toTag: 'err' }));
         },
       );
       return;
     }
-    void this.proxy.onRequest(txn);
+    void this.proxy.onRequest(this.wrap(transaction));
   }
 
   onAck(ack: SipRequest, flow: Flow): void {
@@ -93,20 +93,21 @@ export class SipService implements TransactionUser, ProxySipLayer {
   private wrap(t: ServerTransaction): ServerTransactionLike {
     let w = this.wrappers.get(t);
     if (!w) {
-      const logger = this.logger;
       w = {
         request: t.request,
         flow: t.flow,
-        respond(res: SipResponse) {
-          try {
-            t.respond(res);
-          } catch (err) {
-            logger.debug({ err, status: res.status, callId: t.request.callId }, 'response not sent by the transaction');
-          }
-        },
+        respond: (res: SipResponse) => this.respondTo(t, res),
       };
       this.wrappers.set(t, w);
     }
     return w;
+  }
+
+  private respondTo(t: ServerTransaction, res: SipResponse): void {
+    try {
+      t.respond(res);
+    } catch (err) {
+      this.logger.debug({ err, status: res.status, callId: t.request.callId }, 'response not sent by the transaction');
+    }
   }
 }
