@@ -6,9 +6,12 @@
  * with the final response it sent. A registrar answering thousands of REGISTERs a second keeps
  * hundreds of thousands of them in that state; as full objects (request, response, state machine,
  * a timer each) they cost kilobytes apiece and every garbage collection moves them. Here each is
- * an entry holding the response's bytes (as sent: a buffer outside the JavaScript heap, nothing
- * for the collector to trace) and where they went, in one FIFO: Timer J is the same for every
+ * an entry holding the response's bytes and where they went, in one FIFO: Timer J is the same for every
  * entry, so entries expire in the order they were added and one timer serves them all.
+ *
+ * The bytes are copied into shared chunks outside the JavaScript heap (nothing for the collector to
+ * trace or move), one after another: entries die in the order they were added, so a chunk is let go
+ * as a whole once its last entry has expired, and no entry pays for a buffer object of its own.
  *
  * The transaction object is let go: a TU that still holds one sees it Completed until Timer J and
  * Terminated after (the object reads its deadline). Only when the TU asked to be told about the
@@ -29,9 +32,15 @@ export interface RetiredTransaction {
   dispose(): void;
 }
 
+/** Bytes per shared chunk of response bytes; a response larger than a quarter of it gets a copy of its own. */
+const CHUNK_SIZE = 64 * 1024;
+
 interface Entry {
   readonly key: string;
-  readonly wire: Buffer;
+  /** The response's bytes: `length` bytes at `offset` of `chunk`. */
+  readonly chunk: Buffer;
+  readonly offset: number;
+  readonly length: number;
   readonly target: SendTarget;
   readonly deadline: number;
   readonly transaction: RetiredTransaction | undefined;
@@ -45,6 +54,8 @@ export class CompletedResponses {
   private queue: Entry[] = [];
   private head = 0;
   private timer: unknown = undefined;
+  private chunk: Buffer = Buffer.alloc(0);
+  private chunkUsed = 0;
 
   constructor(
     private readonly timers: Timers,
@@ -61,9 +72,12 @@ export class CompletedResponses {
    * the transaction is kept and told when it ends. Returns the time Timer J fires.
    */
   add(key: string, wire: Buffer, target: SendTarget, transaction: RetiredTransaction, notify: boolean): number {
+    const { chunk, offset } = this.store(wire);
     const entry: Entry = {
       key,
-      wire,
+      chunk,
+      offset,
+      length: wire.length,
       target,
       deadline: this.now() + this.timerJ,
       transaction: notify ? transaction : undefined,
@@ -80,7 +94,9 @@ export class CompletedResponses {
 
   /** The response's bytes and target for a retransmission of the request filed under `key`. */
   get(key: string): { readonly wire: Buffer; readonly target: SendTarget } | undefined {
-    return this.byKey.get(key);
+    const entry = this.byKey.get(key);
+    if (entry === undefined) return undefined;
+    return { wire: entry.chunk.subarray(entry.offset, entry.offset + entry.length), target: entry.target };
   }
 
   /** A resend for `key` failed (RFC 3261 §17.2.4): the transaction terminates and its TU hears why. */
@@ -105,6 +121,21 @@ export class CompletedResponses {
     this.byKey.clear();
     this.queue = [];
     this.head = 0;
+    this.chunk = Buffer.alloc(0);
+    this.chunkUsed = 0;
+  }
+
+  /** Copies `wire` into the current chunk (a new one when it is full). */
+  private store(wire: Buffer): { chunk: Buffer; offset: number } {
+    if (wire.length > CHUNK_SIZE / 4) return { chunk: Buffer.from(wire), offset: 0 };
+    if (this.chunkUsed + wire.length > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafeSlow(CHUNK_SIZE);
+      this.chunkUsed = 0;
+    }
+    const offset = this.chunkUsed;
+    wire.copy(this.chunk, offset);
+    this.chunkUsed += wire.length;
+    return { chunk: this.chunk, offset };
   }
 
   private end(entry: Entry): void {
