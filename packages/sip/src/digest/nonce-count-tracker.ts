@@ -10,8 +10,9 @@
  * so evicting never lets a replay through.
  */
 
-/** Options for {@link NonceCountTracker}. */
 import { ownCopy } from '../own-copy.js';
+
+/** Options for {@link NonceCountTracker}. */
 export interface NonceCountTrackerOptions {
   /** The nonce lifetime (the NonceIssuer's ttlMs): an entry is useless after issuedAt + ttlMs. */
   readonly ttlMs: number;

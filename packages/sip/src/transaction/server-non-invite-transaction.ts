@@ -70,8 +70,7 @@ export class ServerNonInviteTransaction extends ServerTransaction implements Ret
     }
     // Only retransmissions are absorbed from now on (for 32 s): the layer holds the bytes just
     // sent and runs Timer J; this object is let go unless the TU wants callbacks.
-    this.last = response;
-    this.context.send(wire, this.target).then(undefined, this.onSendFailed);
+    this.transmit(response, wire);
     const d = this.delegate;
     const notify = d?.onTerminated !== undefined || d?.onTransportError !== undefined;
     if (notify) response.compact(); // kept with this object, which the layer then holds

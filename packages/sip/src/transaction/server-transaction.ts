@@ -55,10 +55,10 @@ export abstract class ServerTransaction extends Transaction {
   /** A send failed. */
   protected abstract transportFailed(error: Error): void;
 
-  /** Hands a response to the transport and remembers it for retransmissions. */
-  protected transmit(response: SipResponse): void {
+  /** Hands a response (or `wire`, its bytes already serialized) to the transport and remembers it for retransmissions. */
+  protected transmit(response: SipResponse, wire?: Buffer): void {
     this.last = response;
-    this.context.send(response, this.target).then(undefined, this.onSendFailed);
+    this.context.send(wire ?? response, this.target).then(undefined, this.onSendFailed);
   }
 
   /** Sends the last response again (a request retransmission or Timer G). */
@@ -78,7 +78,7 @@ export abstract class ServerTransaction extends Transaction {
       this.safely('onTransportError', () => onTransportError.call(this.delegate, this, error));
   }
 
-  protected readonly onSendFailed = (error: unknown): void => {
+  private readonly onSendFailed = (error: unknown): void => {
     this.transportFailed(error instanceof Error ? error : new Error(String(error)));
   };
 }
