@@ -53,6 +53,8 @@ export class SubscriberCache implements SubscriberDirectory {
   private domains = new Set<string>();
   private users = new Map<string, Secret>();
   private readonly misses = new Map<string, number>();
+  /** Domain lookups in progress: requests that arrive meanwhile wait for the same one (one reload, not one each). */
+  private readonly domainLookups = new Map<string, Promise<boolean>>();
   private readonly bases: ReadonlyArray<'MD5' | 'SHA-256' | 'SHA-512-256'>;
   private readonly clock: () => number;
   private readonly negativeTtlMs: number;
@@ -87,9 +89,11 @@ export class SubscriberCache implements SubscriberDirectory {
 
   /** Reloads one domain (after a change to it) or everything. Serialized. */
   reload(domain?: string): Promise<void> {
-    this.loading = this.loading.then(() => this.load(domain)).catch((err: unknown) => {
-      this.options.logger?.error({ err, domain }, 'could not load subscribers');
-    });
+    this.loading = this.loading
+      .then(() => this.load(domain))
+      .catch((err: unknown) => {
+        this.options.logger?.error({ err, domain }, 'could not load subscribers');
+      });
     return this.loading;
   }
 
@@ -97,6 +101,15 @@ export class SubscriberCache implements SubscriberDirectory {
     const d = domain.toLowerCase();
     if (this.domains.has(d)) return true;
     if (this.recentlyMissed(`d\n${d}`)) return false;
+    let lookup = this.domainLookups.get(d);
+    if (lookup === undefined) {
+      lookup = this.lookUpDomain(d).finally(() => this.domainLookups.delete(d));
+      this.domainLookups.set(d, lookup);
+    }
+    return lookup;
+  }
+
+  private async lookUpDomain(d: string): Promise<boolean> {
     const found = await this.source.isLocalDomain(d);
     if (found) await this.reload(d);
     else this.misses.set(`d\n${d}`, this.clock());
@@ -124,7 +137,8 @@ export class SubscriberCache implements SubscriberDirectory {
 
   private async load(domain?: string): Promise<void> {
     const { credentials, unreadable } = await this.source.listSipCredentials(domain);
-    if (unreadable > 0) this.options.logger?.error({ unreadable, domain }, 'SIP passwords that cannot be decrypted were skipped');
+    if (unreadable > 0)
+      this.options.logger?.error({ unreadable, domain }, 'SIP passwords that cannot be decrypted were skipped');
     const fresh = new Map<string, Secret>();
     for (const c of credentials) fresh.set(`${c.domain}\n${c.ext}`, this.secretOf(c));
     if (domain === undefined) {
