@@ -5,14 +5,15 @@
 // (dgram's Socket.prototype.send is replaced). Everything above the socket runs as in production: parse,
 // transactions, digest, directory, bindings, write-behind to PGlite.
 //   node bench/sip/register-inproc.mjs [--n 60000] [--warmup 20000] [--conc 200] [--main path/to/dist/main.js]
-//   node --cpu-prof bench/sip/register-inproc.mjs ...     (a profile of the whole run)
+//   node bench/sip/register-inproc.mjs --profile out.cpuprofile   (a CPU profile of the measured part only)
 // Prints the CPU (user+system, every thread of the process) and wall time per scenario of the measured
 // part. The driver's own work (building requests, the client's digest) is in the figure; `--driver-only`
 // measures it alone (the same work, no server) so that it can be subtracted.
 // Compare builds one after the other on the same machine; CPU figures move with the host.
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,6 +27,7 @@ const N = Number(opt('n', '60000'));
 const WARMUP = Number(opt('warmup', '20000'));
 const CONC = Number(opt('conc', '200'));
 const DRIVER_ONLY = args.includes('--driver-only');
+const PROFILE = opt('profile', undefined);
 const mainPath = opt('main', fileURLToPath(new URL('../../apps/server/dist/main.js', import.meta.url)));
 const DOMAIN = '127.0.0.1';
 const USERS = 10_000;
@@ -141,7 +143,10 @@ function next(client) {
     if (clients.size === 0) finish();
     return;
   }
-  if (started === WARMUP) mark = { cpu: process.cpuUsage(), t: process.hrtime.bigint(), done };
+  if (started === WARMUP) {
+    if (profiler) void profiler.post('Profiler.start');
+    mark = { cpu: process.cpuUsage(), t: process.hrtime.bigint(), done };
+  }
   started++;
   client.call = ++callNo;
   client.user = 1000 + (client.call % USERS);
@@ -168,6 +173,13 @@ deliver = (_port, bytes, known) => {
   }
 };
 
+let profiler;
+if (PROFILE) {
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+}
 const t0 = process.hrtime.bigint();
 await new Promise((resolve) => {
   finish = resolve;
@@ -179,6 +191,10 @@ await new Promise((resolve) => {
 });
 const cpu = process.cpuUsage(mark.cpu);
 const wall = Number(process.hrtime.bigint() - mark.t) / 1e3;
+if (profiler) {
+  const { profile } = await profiler.post('Profiler.stop');
+  await writeFile(PROFILE, JSON.stringify(profile));
+}
 const measured = done - mark.done;
 const per = (us) => (us / measured).toFixed(1);
 console.log(

@@ -53,6 +53,18 @@ export interface RegistrarOptions {
   clock?: () => number;
 }
 
+/**
+ * The registrar's answer to one REGISTER. `stateless`: the response is a challenge that processing
+ * the same request again would regenerate with no other effect (no credentials, or a stale nonce),
+ * so it may be sent as a stateless UAS sends it (RFC 3261 §8.2.7), with no transaction kept for the
+ * 32 s of Completed. Every other answer has an effect (a binding, a counted failure) and is sent
+ * through the transaction, which absorbs retransmissions.
+ */
+export interface RegisterAnswer {
+  readonly response: SipResponse;
+  readonly stateless: boolean;
+}
+
 /** Answers REGISTER requests. Pure request-in, response-out; the transaction layer sends it. */
 export class Registrar {
   private readonly clock: () => number;
@@ -64,17 +76,23 @@ export class Registrar {
 
   /** Processes one REGISTER and returns the final response. Never throws for bad input. */
   async handleRegister(req: SipRequest, flow: Flow): Promise<SipResponse> {
+    return (await this.answer(req, flow)).response;
+  }
+
+  /** Processes one REGISTER: the final response, and whether it may be sent statelessly. Never throws for bad input. */
+  async answer(req: SipRequest, flow: Flow): Promise<RegisterAnswer> {
     try {
       return await this.process(req, flow);
     } catch (err) {
-      if (err instanceof SipParseError) return createResponse(req, 400, { reason: err.message, toTag: 'reg' });
+      if (err instanceof SipParseError)
+        return { response: createResponse(req, 400, { reason: err.message, toTag: 'reg' }), stateless: false };
       throw err;
     }
   }
 
-  private async process(req: SipRequest, flow: Flow): Promise<SipResponse> {
+  private async process(req: SipRequest, flow: Flow): Promise<RegisterAnswer> {
     const reply = (status: number, opts: Parameters<typeof createResponse>[2] = {}) =>
-      createResponse(req, status, { toTag: 'reg', ...opts });
+      stateful(createResponse(req, status, { toTag: 'reg', ...opts }));
 
     // §10.3 step 1-2: the Request-URI names the domain; we must be responsible for it.
     const ruri = parseUri(req.uri);
@@ -116,7 +134,12 @@ export class Registrar {
         );
       }
       const challenges = this.o.authenticator.challenge(domain, { stale: auth.reason === 'stale' });
-      return reply(401, { headers: challenges.map((c) => ['WWW-Authenticate', c] as const) });
+      const response = createResponse(req, 401, {
+        toTag: 'reg',
+        headers: challenges.map((c) => ['WWW-Authenticate', c] as const),
+      });
+      // A failed attempt was counted: its retransmissions must not be counted again.
+      return { response, stateless: auth.reason === 'missing' || auth.reason === 'stale' };
     }
     this.o.limiter.recordSuccess(flow.remote.address);
 
@@ -136,7 +159,7 @@ export class Registrar {
         this.o.location.remove(b);
         this.afterRemoval(b, flow);
       }
-      return this.ok(req, aor, false);
+      return stateful(this.ok(req, aor, false));
     }
 
     // More contacts in one request than an AOR may hold: refused whole, before anything changes
@@ -204,7 +227,9 @@ export class Registrar {
       if (flow.reliable) this.o.setFlowRegistered(flow, true);
     }
     this.enforceMaxContacts(aor, flow);
-    return this.ok(req, aor, changes.some((c) => c.binding.regId !== undefined && c.expires > 0) && path.length === 0);
+    return stateful(
+      this.ok(req, aor, changes.some((c) => c.binding.regId !== undefined && c.expires > 0) && path.length === 0),
+    );
   }
 
   /** Over the cap, the bindings registered longest ago give way (as phones that changed address leave stale ones). */
@@ -255,6 +280,8 @@ export class Registrar {
     return createResponse(req, 200, { toTag: 'reg', headers });
   }
 }
+
+const stateful = (response: SipResponse): RegisterAnswer => ({ response, stateless: false });
 
 function parseDelta(v: string): number {
   const t = v.trim();

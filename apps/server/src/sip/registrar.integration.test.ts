@@ -2,6 +2,7 @@
  * REGISTER against a whole Handset over real sockets on 127.0.0.1 (RFC 3261 §10, RFC 7118):
  * digest challenge, bindings per transport, expiry rules, brute-force block, metrics.
  */
+import { serializeMessage } from '@handset/sip';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, TestHandset } from './testing/test-handset.js';
 import type { TestUa, TestUaTransport } from './testing/test-ua.js';
@@ -186,6 +187,35 @@ describe('registrar over real sockets', () => {
     expect(await h.metric('handset_sip_auth_failures_total{reason="bad-response"}')).toBe(failuresBefore + 1);
     expect(await h.metric('handset_registrations')).toBe(before + 1);
     expect(await h.metrics()).toMatch(/handset_registration_events_total\{event="registered"\} \d+/);
+  });
+
+  it('a retransmitted REGISTER is challenged afresh with nothing held, and a retransmitted authorized one gets its 200 again', async () => {
+    const ext = await newUser();
+    const phone = await ua('udp', ext);
+    const held = async () => (await h.metric('handset_sip_transactions')) ?? 0;
+    const before = await held();
+    const req = phone.createRequest('REGISTER', { headers: [['Expires', '300']] });
+    const first = phone.sendRequest(req);
+    const challenge = await first.final();
+    // The same datagram again (same branch), as a UA retransmits on Timer E: RFC 3261 §8.2.7, a new challenge.
+    phone.send(req);
+    await first.waitResponse((r) => r !== challenge);
+    const nonces = first.responses.map((r) => /nonce="([^"]+)"/.exec(r.getHeaders('www-authenticate')[0]!)?.[1]);
+    expect(first.responses.map((r) => r.status)).toEqual([401, 401]);
+    expect(new Set(nonces).size).toBe(2);
+    // Challenges leave no transaction behind (other tests' transactions may only have ended meanwhile).
+    expect(await held()).toBeLessThanOrEqual(before);
+
+    const authorized = phone.withCredentials(req, challenge);
+    const second = phone.sendRequest(authorized);
+    const ok = await second.final();
+    expect(ok.status).toBe(200);
+    phone.send(authorized);
+    await second.waitResponse((r) => r !== ok);
+    // Absorbed by the Completed transaction: the same 200 byte for byte, not a replayed nonce count refused.
+    expect(second.responses.map((r) => r.status)).toEqual([200, 200]);
+    expect(serializeMessage(second.responses[1]!).equals(serializeMessage(ok))).toBe(true);
+    expect(await held()).toBeGreaterThanOrEqual(1);
   });
 
   it('a binding expires on time: gone from the location service and from the next 200', async () => {

@@ -7,6 +7,7 @@ import {
   createResponse,
   type Flow,
   type SendTarget,
+  ServerNonInviteTransaction,
   type ServerTransaction,
   type SipMessage,
   type SipRequest,
@@ -48,8 +49,8 @@ export class SipService implements TransactionUser, ProxySipLayer {
     const req = transaction.request;
     if (req.method === 'REGISTER') {
       // The registrar answers once and keeps nothing: no wrapper (and no WeakMap entry) needed.
-      this.registrar.handleRegister(req, transaction.flow).then(
-        (res) => this.respondTo(transaction, res),
+      this.registrar.answer(req, transaction.flow).then(
+        (a) => this.respondTo(transaction, a.response, a.stateless),
         (err: unknown) => {
           this.logger.error({ err, callId: req.callId }, 'REGISTER failed');
           this.respondTo(transaction, createResponse(req, 500, { toTag: 'err' }));
@@ -103,9 +104,11 @@ export class SipService implements TransactionUser, ProxySipLayer {
     return w;
   }
 
-  private respondTo(t: ServerTransaction, res: SipResponse): void {
+  /** `stateless`: a challenge the request would get again, sent with no transaction kept (RFC 3261 §8.2.7). */
+  private respondTo(t: ServerTransaction, res: SipResponse, stateless = false): void {
     try {
-      t.respond(res);
+      if (stateless && t instanceof ServerNonInviteTransaction) t.respondStateless(res);
+      else t.respond(res);
     } catch (err) {
       this.logger.debug({ err, status: res.status, callId: t.request.callId }, 'response not sent by the transaction');
     }

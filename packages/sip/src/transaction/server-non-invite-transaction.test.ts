@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createResponse } from '../create-response.js';
 import { createEndpointHarness, requestText, settle, testRequest } from '../testing/endpoint-harness.js';
+import type { ServerNonInviteTransaction } from './server-non-invite-transaction.js';
 import { TransactionError } from './transaction-error.js';
 import { TransactionLayer } from './transaction-layer.js';
 import { TransactionState } from './transaction-state.js';
@@ -63,6 +64,56 @@ describe('ServerNonInviteTransaction over UDP', () => {
     await h.peer.send(register(), h.toEndpoint);
     await settle();
     expect(h.user.transactions).toHaveLength(2);
+  });
+});
+
+describe('ServerNonInviteTransaction answering statelessly (RFC 3261 §8.2.7)', () => {
+  const challenge = (t: ServerNonInviteTransaction, nonce: string) =>
+    createResponse(t.request, 401, {
+      toTag: 'srv',
+      headers: [['WWW-Authenticate', `Digest realm="example.com", nonce="${nonce}"`]],
+    });
+
+  it('sends the challenge and ends at once: nothing held, no timer, a retransmission is processed again', async () => {
+    const h = createEndpointHarness();
+    let terminated = 0;
+    let nonce = 0;
+    h.user.answer = (t) => {
+      t.delegate = { onTerminated: () => terminated++ };
+      (t as ServerNonInviteTransaction).respondStateless(challenge(t as ServerNonInviteTransaction, `n${++nonce}`));
+    };
+    await h.peer.send(register(), h.toEndpoint);
+    await settle();
+    const first = h.user.transactions[0]!;
+    expect(first.state).toBe(TransactionState.Terminated);
+    expect(terminated).toBe(1);
+    expect(h.endpoint.layer.serverCount).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(h.peer.responses(401)[0]!.getHeader('www-authenticate')).toBe('Digest realm="example.com", nonce="n1"');
+
+    // The retransmission (same branch) is a new request to the layer and gets a regenerated challenge.
+    await h.peer.send(register(), h.toEndpoint);
+    await settle();
+    expect(h.user.transactions).toHaveLength(2);
+    expect(h.peer.responses(401).map((r) => r.getHeader('www-authenticate'))).toEqual([
+      'Digest realm="example.com", nonce="n1"',
+      'Digest realm="example.com", nonce="n2"',
+    ]);
+    expect(h.endpoint.layer.stats.retransmissionsAbsorbed).toBe(0);
+    expect(() => first.respond(createResponse(first.request, 200, { toTag: 'srv' }))).toThrow(TransactionError);
+  });
+
+  it('is for final responses only, and not after a final response was sent', async () => {
+    const h = createEndpointHarness();
+    await h.peer.send(register(), h.toEndpoint);
+    await settle();
+    const t = h.user.transactions[0]! as ServerNonInviteTransaction;
+    expect(() => t.respondStateless(createResponse(t.request, 100))).toThrow(TransactionError);
+    expect(t.state).toBe(TransactionState.Trying);
+    t.respond(createResponse(t.request, 200, { toTag: 'srv' }));
+    expect(() => t.respondStateless(challenge(t, 'late'))).toThrow(TransactionError);
+    await settle();
+    expect(h.peer.responses().map((r) => r.status)).toEqual([200]);
   });
 });
 

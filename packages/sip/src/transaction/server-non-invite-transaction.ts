@@ -77,6 +77,24 @@ export class ServerNonInviteTransaction extends ServerTransaction implements Ret
     this.retiredUntil = this.context.retire(this, wire, this.target, notify);
   }
 
+  /**
+   * Sends a final response as a stateless UAS would (RFC 3261 §8.2.7) and ends the transaction at
+   * once, without the 64*T1 of Completed: a retransmission of the request is then a new request,
+   * processed again, and its response regenerated. Only for responses that processing the same
+   * request again regenerates with no other effect: challenges (§22.1: "Stateless UASs ... issue
+   * challenges"), which is what a registrar answers to every first REGISTER. Anything with an
+   * effect (a registration, a counted failure) goes through `respond()`, whose Completed state
+   * absorbs the retransmissions. Throws TransactionError('INVALID_STATE') as `respond()` does.
+   */
+  respondStateless(response: SipResponse): void {
+    if (this.state !== Trying && this.state !== Proceeding) {
+      throw new TransactionError('INVALID_STATE', `cannot send ${response.status} in state ${this.state}`);
+    }
+    if (response.status < 200) throw new TransactionError('INVALID_STATE', 'a stateless response must be final');
+    this.transmit(response);
+    this.transition(Terminated);
+  }
+
   /** Completed until Timer J, Terminated after: also when the layer no longer holds this object. */
   override get state(): TransactionState {
     const s = super.state;
