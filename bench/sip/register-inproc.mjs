@@ -27,6 +27,9 @@ const N = Number(opt('n', '60000'));
 const WARMUP = Number(opt('warmup', '20000'));
 const CONC = Number(opt('conc', '200'));
 const DRIVER_ONLY = args.includes('--driver-only');
+// --udp: real datagrams over 127.0.0.1 between a client socket of this process and the server's (the
+// kernel's part included, but no second process to wake).
+const UDP = args.includes('--udp');
 const PROFILE = opt('profile', undefined);
 const mainPath = opt('main', fileURLToPath(new URL('../../apps/server/dist/main.js', import.meta.url)));
 const DOMAIN = '127.0.0.1';
@@ -44,7 +47,7 @@ dgram.Socket.prototype.bind = function (...a) {
 let deliver = () => {};
 const realSend = dgram.Socket.prototype.send;
 dgram.Socket.prototype.send = function (msg, ...rest) {
-  if (!sockets.includes(this)) return realSend.call(this, msg, ...rest);
+  if (UDP || !sockets.includes(this)) return realSend.call(this, msg, ...rest);
   const cb = typeof rest[rest.length - 1] === 'function' ? rest[rest.length - 1] : undefined;
   // send(msg, port, address, cb) as the UDP transport calls it.
   const port = rest[0];
@@ -115,6 +118,13 @@ if (!DRIVER_ONLY) {
   if (!serverSocket) throw new Error('server UDP socket not found');
 }
 
+let peerSocket;
+if (UDP && !DRIVER_ONLY) {
+  peerSocket = dgram.createSocket('udp4');
+  await new Promise((resolve) => peerSocket.bind(PEER_PORT, '127.0.0.1', resolve));
+  peerSocket.setRecvBufferSize(4 << 20);
+  peerSocket.on('message', (bytes) => deliver(PEER_PORT, bytes));
+}
 const clients = new Map();
 let started = 0;
 let done = 0;
@@ -126,6 +136,7 @@ let mark;
 function toServer(client, bytes) {
   const rinfo = { address: '127.0.0.1', family: 'IPv4', port: PEER_PORT, size: bytes.length };
   if (DRIVER_ONLY) setImmediate(deliver, PEER_PORT, fakeResponse(client, bytes), client);
+  else if (UDP) peerSocket.send(bytes, serverSocket.address().port, '127.0.0.1');
   else serverSocket.emit('message', bytes, rinfo);
 }
 // --driver-only: what the server would answer, without a server (a fixed challenge, then 200).
@@ -202,5 +213,6 @@ console.log(
     `conc ${CONC}, failed ${failed}; per scenario: cpu ${per(cpu.user + cpu.system)} us ` +
     `(user ${per(cpu.user)}, system ${per(cpu.system)}), wall ${per(wall)} us; total ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s`,
 );
+peerSocket?.close();
 if (server) await server.close();
 if (dataDir) await rm(dataDir, { recursive: true, force: true });
