@@ -6,6 +6,7 @@
 // transactions, digest, directory, bindings, write-behind to PGlite.
 //   node bench/sip/register-inproc.mjs [--n 60000] [--warmup 20000] [--conc 200] [--main path/to/dist/main.js]
 //   node bench/sip/register-inproc.mjs --profile out.cpuprofile   (a CPU profile of the measured part only)
+//   node bench/sip/register-inproc.mjs --heap-profile out.heapprofile   (its allocations, sampled)
 // Prints the CPU (user+system, every thread of the process) and wall time per scenario of the measured
 // part. The driver's own work (building requests, the client's digest) is in the figure; `--driver-only`
 // measures it alone (the same work, no server) so that it can be subtracted.
@@ -31,6 +32,8 @@ const DRIVER_ONLY = args.includes('--driver-only');
 // kernel's part included, but no second process to wake).
 const UDP = args.includes('--udp');
 const PROFILE = opt('profile', undefined);
+// --heap-profile out.heapprofile: where the measured part allocates (sampled every 1 KB, garbage included).
+const HEAP_PROFILE = opt('heap-profile', undefined);
 const mainPath = opt('main', fileURLToPath(new URL('../../apps/server/dist/main.js', import.meta.url)));
 const DOMAIN = '127.0.0.1';
 const USERS = 10_000;
@@ -155,7 +158,13 @@ function next(client) {
     return;
   }
   if (started === WARMUP) {
-    if (profiler) void profiler.post('Profiler.start');
+    if (profiler && PROFILE) void profiler.post('Profiler.start');
+    if (profiler && HEAP_PROFILE)
+      void profiler.post('HeapProfiler.startSampling', {
+        samplingInterval: 1024,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
     mark = { cpu: process.cpuUsage(), t: process.hrtime.bigint(), done };
   }
   started++;
@@ -185,12 +194,15 @@ deliver = (_port, bytes, known) => {
 };
 
 let profiler;
-if (PROFILE) {
+if (PROFILE || HEAP_PROFILE) {
   profiler = new Session();
   profiler.connect();
+}
+if (PROFILE) {
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
 }
+if (HEAP_PROFILE) await profiler.post('HeapProfiler.enable');
 const t0 = process.hrtime.bigint();
 await new Promise((resolve) => {
   finish = resolve;
@@ -202,9 +214,13 @@ await new Promise((resolve) => {
 });
 const cpu = process.cpuUsage(mark.cpu);
 const wall = Number(process.hrtime.bigint() - mark.t) / 1e3;
-if (profiler) {
+if (profiler && PROFILE) {
   const { profile } = await profiler.post('Profiler.stop');
   await writeFile(PROFILE, JSON.stringify(profile));
+}
+if (profiler && HEAP_PROFILE) {
+  const { profile } = await profiler.post('HeapProfiler.stopSampling');
+  await writeFile(HEAP_PROFILE, JSON.stringify(profile));
 }
 const measured = done - mark.done;
 const per = (us) => (us / measured).toFixed(1);

@@ -2,10 +2,11 @@
  * Low-level pieces of the RFC 3261 §25 grammar shared by the header parsers:
  * list splitting, quoted strings, generic parameters, tokens.
  */
+import { Params } from './params.js';
 import { SipParseError } from './sip-error.js';
 
 /** Ordered generic parameters (`;name=value`); names lowercased, values as written (quotes kept). */
-export type Params = Map<string, string | null>;
+export { Params };
 
 const TOKEN_CHARS = (() => {
   // RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
@@ -134,7 +135,7 @@ export function splitList(value: string): string[] {
  * Parses `;name[=value]` parameters starting at `pos` (which points at the first `;` or the end).
  * Returns the parameters; throws on a malformed name or an unterminated quoted value.
  */
-export function parseParams(s: string, pos: number, into: Params = new Map()): Params {
+export function parseParams(s: string, pos: number, into: Params = new Params()): Params {
   let i = pos;
   const n = s.length;
   while (i < n) {
@@ -181,6 +182,8 @@ export function parseParams(s: string, pos: number, into: Params = new Map()): P
 /** Serializes parameters as `;name=value...`. */
 export function formatParams(params: Params): string {
   let out = '';
-  for (const [k, v] of params) out += v === null ? `;${k}` : `;${k}=${v}`;
+  params.forEach((v, k) => {
+    out += v === null ? `;${k}` : `;${k}=${v}`;
+  });
   return out;
 }

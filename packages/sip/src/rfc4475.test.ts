@@ -114,7 +114,7 @@ function bytesAfterHead(data: Buffer): Buffer {
   return i < 0 ? Buffer.alloc(0) : data.subarray(i + 4);
 }
 
-function paramsObject(params: Map<string, string | null>): Record<string, string | null> {
+function paramsObject(params: Iterable<[string, string | null]>): Record<string, string | null> {
   return Object.fromEntries(params);
 }
 

@@ -1,5 +1,5 @@
 /** SIP and SIPS URIs (RFC 3261 §19.1), with IPv6 references (RFC 5118) and other absolute URIs kept opaque. */
-import { formatParams, isLowerHost, type Params, parseParams } from './grammar.js';
+import { formatParams, isLowerHost, Params, parseParams } from './grammar.js';
 import { SipParseError } from './sip-error.js';
 
 /** A parsed URI. For schemes other than sip/sips only `scheme` and `opaque` are meaningful. */
@@ -48,7 +48,7 @@ export function parseUri(s: string): SipUri {
     const c = s.charCodeAt(i);
     if (c <= 32 || c === 127 || c === 60 || c === 62 || c === 34) throw new SipParseError('illegal character in URI');
   }
-  if (scheme !== 'sip' && scheme !== 'sips') return { scheme, host: '', params: new Map(), opaque: s.slice(colon + 1) };
+  if (scheme !== 'sip' && scheme !== 'sips') return { scheme, host: '', params: new Params(), opaque: s.slice(colon + 1) };
 
   let rest = s.slice(colon + 1);
   let user: string | undefined;

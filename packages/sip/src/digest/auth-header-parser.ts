@@ -6,13 +6,14 @@
  * and RFC 7616 §3.3-3.4. Values come from the network, so nothing here throws: bad input
  * yields a failure result with a reason and the offset where parsing stopped.
  */
+import { Params } from '../params.js';
 
 /** A parsed header value: the auth scheme as written and its parameters. */
 export interface AuthHeader {
   /** The scheme as written (`Digest`); compare case-insensitively. */
   readonly scheme: string;
   /** Parameters by lowercased name; quoted values are unquoted and their quoted-pairs resolved. */
-  readonly params: ReadonlyMap<string, string>;
+  readonly params: Params<string>;
 }
 
 /** Why a header value was rejected. */
@@ -73,7 +74,7 @@ export function parseAuthHeader(value: string, limits: AuthHeaderLimits = AUTH_H
   while (i < n && isTokenChar(value.charCodeAt(i))) i++;
   if (i === schemeStart) return fail('bad-scheme', i);
   const scheme = value.slice(schemeStart, i);
-  const params = new Map<string, string>();
+  const params = new Params<string>();
   if (i < n && !isLws(value.charCodeAt(i))) return fail('bad-scheme', i);
   while (i < n && isLws(value.charCodeAt(i))) i++;
   if (i === n) return { ok: true, header: { scheme, params } };

@@ -15,14 +15,14 @@ export function stampVia(via: Via, source: Endpoint): Via | undefined {
   const params = via.params;
   // RFC 3581 §4: an rport without a value MUST be set to the source port, and received MUST then be added even when the address matches.
   if (params.has('rport') && params.get('rport') === null) {
-    const stamped = new Map(params);
+    const stamped = params.clone();
     stamped.set('received', source.address);
     stamped.set('rport', String(source.port));
     return { ...via, params: stamped };
   }
   // RFC 3261 §18.2.1: when sent-by is a domain name or an IP address other than the packet's source, the server MUST add received.
   if (bareHost(via.host) !== source.address.toLowerCase() && params.get('received') !== source.address) {
-    const stamped = new Map(params);
+    const stamped = params.clone();
     stamped.set('received', source.address);
     return { ...via, params: stamped };
   }
