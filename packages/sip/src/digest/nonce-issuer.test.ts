@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NonceIssuer } from './nonce-issuer.js';
 
@@ -89,5 +90,32 @@ describe('NonceIssuer', () => {
     expect(() => new NonceIssuer({ key: 'short', clock: Date.now })).toThrow(
       expect.objectContaining({ code: 'DIGEST_INVALID_OPTION' }),
     );
+  });
+
+  it('signs with HMAC-SHA256(key, time | random | realm) exactly, for any key length and realm', () => {
+    const keys = ['k'.repeat(16), 'x'.repeat(64), 'long key '.repeat(20), new Uint8Array(40).fill(0xa5)];
+    const realms = [
+      'biloxi.com',
+      'münchen.example',
+      '\u{1F4DE}.example',
+      'r'.repeat(255),
+      'é'.repeat(300),
+      'z'.repeat(2000),
+      '',
+    ];
+    for (const key of keys) {
+      const issuer = new NonceIssuer({ key, clock: () => 1_700_000_000_000 });
+      for (const realm of realms) {
+        const raw = Buffer.from(issuer.issue(realm), 'base64url');
+        const expected = createHmac('sha256', typeof key === 'string' ? Buffer.from(key) : key)
+          .update(raw.subarray(0, 16))
+          .update(realm, 'utf8')
+          .digest();
+        expect(raw.subarray(16).equals(expected), `key of ${key.length}, realm of ${realm.length}`).toBe(true);
+        expect(issuer.verify(raw.toString('base64url'), realm)).toBe('valid');
+        // One realm's nonce is another's forgery, even when a short realm follows a long one in the shared buffer.
+        if (realm !== '') expect(issuer.verify(raw.toString('base64url'), realm.slice(0, -1))).toBe('invalid');
+      }
+    }
   });
 });
