@@ -12,7 +12,7 @@ import {
   type Flow,
   newBranch,
   parseUri,
-  pickCredentials,
+  pickParsedCredentials,
   type SendTarget,
   SipParseError,
   SipRequest,
@@ -306,7 +306,12 @@ export class ProxyCore {
       if (b.flowId === undefined || b.path.length > 0) continue;
       const contact = parseUri(b.contactUri);
       if (contact.user !== target.user || contact.host.toLowerCase() !== target.host.toLowerCase()) continue;
-      const flow: SendTarget = { protocol: b.transport, address: b.sourceAddress, port: b.sourcePort, flowId: b.flowId };
+      const flow: SendTarget = {
+        protocol: b.transport,
+        address: b.sourceAddress,
+        port: b.sourcePort,
+        flowId: b.flowId,
+      };
       if (this.o.layer.isFlowOpen(flow)) return flow;
     }
     return undefined;
@@ -466,10 +471,10 @@ export class ProxyCore {
       txn.respond(createResponse(req, 403, { reason: 'Too many failed attempts', toTag: 'auth' }));
       return false;
     }
-    const credentials = pickCredentials(req.getHeaders('proxy-authorization'), realm);
+    const picked = pickParsedCredentials(req.getHeaders('proxy-authorization'), realm);
     const result = await this.o.authenticator.verify({
       method: req.method,
-      credentials,
+      credentials: picked?.header,
       realm,
       expectedUsername: user,
       lookup: (username) => this.o.directory.digestSecret(realm, username),
@@ -477,8 +482,8 @@ export class ProxyCore {
     if (result.ok) {
       this.o.limiter.recordSuccess(source);
       // Our credentials are consumed here, not passed to the callee.
-      if (credentials !== undefined) {
-        const rest = req.getHeaders('proxy-authorization').filter((v) => v !== credentials);
+      if (picked !== undefined) {
+        const rest = req.getHeaders('proxy-authorization').filter((v) => v !== picked.value);
         req.removeHeader('proxy-authorization');
         for (const v of rest) req.appendHeader('Proxy-Authorization', v);
       }

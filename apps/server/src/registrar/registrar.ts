@@ -11,7 +11,7 @@ import {
   ownCopyOf,
   paramValue,
   parseUri,
-  pickCredentials,
+  pickParsedCredentials,
   SipParseError,
   type SipRequest,
   type SipResponse,
@@ -112,10 +112,9 @@ export class Registrar {
     }
 
     // §10.3 step 3 / §22: authenticate; realm is the domain.
-    const credentials = pickCredentials(req.getHeaders('authorization'), domain);
     const auth = await this.o.authenticator.verify({
       method: 'REGISTER',
-      credentials,
+      credentials: pickParsedCredentials(req.getHeaders('authorization'), domain)?.header,
       realm: domain,
       expectedUsername: user,
       lookup: (username) => this.o.directory.digestSecret(domain, username),

@@ -18,13 +18,7 @@ export interface AuthHeader {
 
 /** Why a header value was rejected. */
 export type AuthHeaderParseError =
-  | 'empty'
-  | 'too-long'
-  | 'too-many-params'
-  | 'bad-scheme'
-  | 'syntax'
-  | 'unterminated-quote'
-  | 'duplicate-param';
+  'empty' | 'too-long' | 'too-many-params' | 'bad-scheme' | 'syntax' | 'unterminated-quote' | 'duplicate-param';
 
 /** The result of {@link parseAuthHeader}. */
 export type ParseAuthHeaderResult =

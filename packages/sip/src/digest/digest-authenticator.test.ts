@@ -5,6 +5,7 @@ import { computeAuthorization } from './compute-authorization.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithmName } from './digest-algorithm.js';
 import { DigestAuthenticator, type CredentialLookup, type DigestAuthenticatorOptions } from './digest-authenticator.js';
 import { computeHa1 } from './digest-response.js';
+import { pickParsedCredentials } from './pick-credentials.js';
 
 const REALM = 'biloxi.com';
 const URI = 'sip:biloxi.com';
@@ -114,6 +115,41 @@ describe('DigestAuthenticator.verify', () => {
       const result = await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup });
       expect(result.ok).toBe(allowNoQop);
     }
+  });
+
+  it('verifies a value chosen and parsed by pickParsedCredentials as it verifies the raw value, replays included', async () => {
+    const { auth } = setup();
+    const answer = (password: string) =>
+      computeAuthorization(challengeFor(auth, 'SHA-256'), { username: 'bob', password, method: 'REGISTER', uri: URI });
+    const good = answer('zanzibar');
+    const wrong = answer('nope');
+    const other = good.replace(`realm="${REALM}"`, 'realm="atlanta.com"');
+    const picked = pickParsedCredentials([other, 'Digest realm="biloxi.com', good], REALM);
+    expect(picked?.value).toBe(good);
+    expect((await auth.verify({ method: 'REGISTER', credentials: picked?.header, realm: REALM, lookup })).ok).toBe(
+      true,
+    );
+    // The same nonce and nc again, parsed or not, is a replay.
+    expect(await auth.verify({ method: 'REGISTER', credentials: picked?.header, realm: REALM, lookup })).toMatchObject({
+      ok: false,
+      reason: 'replay',
+    });
+    expect(await auth.verify({ method: 'REGISTER', credentials: good, realm: REALM, lookup })).toMatchObject({
+      ok: false,
+      reason: 'replay',
+    });
+    const bad = pickParsedCredentials([wrong], REALM)?.header;
+    expect(await auth.verify({ method: 'REGISTER', credentials: bad, realm: REALM, lookup })).toMatchObject({
+      ok: false,
+      reason: 'bad-response',
+    });
+    // Nothing for our realm: as if no credentials were sent (a challenge follows).
+    const none = pickParsedCredentials([other], REALM);
+    expect(none).toBeUndefined();
+    expect(await auth.verify({ method: 'REGISTER', credentials: none?.header, realm: REALM, lookup })).toMatchObject({
+      ok: false,
+      reason: 'missing',
+    });
   });
 
   it('verifies against stored HA1 values keyed by base algorithm, -sess included', async () => {

@@ -4,7 +4,7 @@
  * the caller passes header values, the realm, and a credential lookup.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { parseAuthHeader } from './auth-header-parser.js';
+import { type AuthHeader, parseAuthHeader } from './auth-header-parser.js';
 import { formatAuthHeader, type AuthParam } from './auth-header-formatter.js';
 import {
   DIGEST_ALGORITHMS,
@@ -20,8 +20,7 @@ import { NonceCountTracker } from './nonce-count-tracker.js';
 
 /** What the credential lookup returns for a known user: the password, or precomputed HA1 per base algorithm. */
 export type StoredCredentials =
-  | { readonly password: string }
-  | { readonly ha1: Readonly<Partial<Record<DigestBaseAlgorithm, string>>> };
+  { readonly password: string } | { readonly ha1: Readonly<Partial<Record<DigestBaseAlgorithm, string>>> };
 
 /** Finds a user's secret; undefined for an unknown user. May reject (store down): that is not an auth failure. */
 export type CredentialLookup = (username: string, realm: string) => Promise<StoredCredentials | undefined>;
@@ -55,8 +54,11 @@ export type AuthResult =
 /** One verification: the request facts the digest covers, and where to find the user's secret. */
 export interface DigestVerifyRequest {
   readonly method: string;
-  /** The Authorization / Proxy-Authorization value (see pickCredentials); undefined when absent. */
-  readonly credentials: string | undefined;
+  /**
+   * The Authorization / Proxy-Authorization value (see pickCredentials), or that value already parsed
+   * (pickParsedCredentials); undefined when absent.
+   */
+  readonly credentials: string | AuthHeader | undefined;
   /** The realm this request must authenticate in. */
   readonly realm: string;
   /** When set, credentials for another username fail with 'bad-response' (e.g. the AOR's user for REGISTER). */
@@ -192,10 +194,14 @@ export class DigestAuthenticator {
   async verify(request: DigestVerifyRequest): Promise<AuthResult> {
     const { credentials } = request;
     if (credentials === undefined) return MISSING;
-    const parsed = parseAuthHeader(credentials);
-    if (!parsed.ok) return parsed.error === 'empty' ? MISSING : MALFORMED;
-    if (parsed.header.scheme.toLowerCase() !== 'digest') return MALFORMED;
-    const p = parsed.header.params;
+    let header: AuthHeader;
+    if (typeof credentials === 'string') {
+      const parsed = parseAuthHeader(credentials);
+      if (!parsed.ok) return parsed.error === 'empty' ? MISSING : MALFORMED;
+      header = parsed.header;
+    } else header = credentials;
+    if (header.scheme.toLowerCase() !== 'digest') return MALFORMED;
+    const p = header.params;
 
     const username = p.get('username');
     const realm = p.get('realm');

@@ -40,5 +40,5 @@ export {
   type DigestVerifyRequest,
   type StoredCredentials,
 } from './digest-authenticator.js';
-export { pickCredentials } from './pick-credentials.js';
+export { pickCredentials, pickParsedCredentials, type PickedCredentials } from './pick-credentials.js';
 export { computeAuthorization, type AuthorizationOptions } from './compute-authorization.js';

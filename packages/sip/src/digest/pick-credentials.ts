@@ -3,15 +3,40 @@
  * (RFC 3261 §22.3: a request that crossed several proxies can carry one per realm, and a
  * proxy "MUST attempt to parse all ... to determine whether one of them" is for it).
  */
-import { parseAuthHeader } from './auth-header-parser.js';
+import { type AuthHeader, parseAuthHeader } from './auth-header-parser.js';
 
 /** The first Digest value whose realm is `realm`, or undefined. Malformed values are skipped. */
 export function pickCredentials(values: readonly string[], realm: string): string | undefined {
+  const i = pickIndex(values, realm);
+  return i === undefined ? undefined : values[i];
+}
+
+/** A chosen credentials value and its parse. */
+export interface PickedCredentials {
+  readonly value: string;
+  readonly header: AuthHeader;
+}
+
+/**
+ * Like pickCredentials, and also returns the value parsed, for DigestAuthenticator.verify: the
+ * value is parsed once per request rather than once to choose it and again to check it.
+ */
+export function pickParsedCredentials(values: readonly string[], realm: string): PickedCredentials | undefined {
   for (const value of values) {
-    const parsed = parseAuthHeader(value);
-    if (parsed.ok && parsed.header.scheme.toLowerCase() === 'digest' && parsed.header.params.get('realm') === realm) {
-      return value;
-    }
+    const header = ourDigest(value, realm);
+    if (header !== undefined) return { value, header };
   }
   return undefined;
+}
+
+function pickIndex(values: readonly string[], realm: string): number | undefined {
+  for (let i = 0; i < values.length; i++) if (ourDigest(values[i]!, realm) !== undefined) return i;
+  return undefined;
+}
+
+function ourDigest(value: string, realm: string): AuthHeader | undefined {
+  const parsed = parseAuthHeader(value);
+  return parsed.ok && parsed.header.scheme.toLowerCase() === 'digest' && parsed.header.params.get('realm') === realm
+    ? parsed.header
+    : undefined;
 }
