@@ -7,8 +7,7 @@ import { type AuthHeader, parseAuthHeader } from './auth-header-parser.js';
 
 /** The first Digest value whose realm is `realm`, or undefined. Malformed values are skipped. */
 export function pickCredentials(values: readonly string[], realm: string): string | undefined {
-  const i = pickIndex(values, realm);
-  return i === undefined ? undefined : values[i];
+  return pickParsedCredentials(values, realm)?.value;
 }
 
 /** A chosen credentials value and its parse. */
@@ -26,11 +25,6 @@ export function pickParsedCredentials(values: readonly string[], realm: string):
     const header = ourDigest(value, realm);
     if (header !== undefined) return { value, header };
   }
-  return undefined;
-}
-
-function pickIndex(values: readonly string[], realm: string): number | undefined {
-  for (let i = 0; i < values.length; i++) if (ourDigest(values[i]!, realm) !== undefined) return i;
   return undefined;
 }
 
