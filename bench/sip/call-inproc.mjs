@@ -6,7 +6,7 @@
 // captured. Everything above the socket runs as in production: parse, transactions, proxy auth, routing,
 // Record-Route, forwarding, dialog tracking, CDRs written to PGlite in its thread.
 //   node bench/sip/call-inproc.mjs [--n 10000] [--warmup 4000] [--conc 200] [--pause 100] [--main dist/main.js]
-//   node bench/sip/call-inproc.mjs --profile out.cpuprofile | --heap-profile out.heapprofile
+//   node bench/sip/call-inproc.mjs --profile out.cpuprofile [--profile-interval us] | --heap-profile out.heapprofile
 //   node --expose-gc bench/sip/call-inproc.mjs   also prints the heap the calls leave behind (their
 //                                                 transactions' timers, 32 s, have not run out yet)
 //                                                 [--heap-snapshot out.heapsnapshot] and writes it
@@ -125,7 +125,11 @@ let failed = 0;
 let finish;
 let measuredFrom = 0;
 const total = WARMUP + N;
-const meter = await measurement({ cpuProfile: option(args, 'profile'), heapProfile: option(args, 'heap-profile') });
+const meter = await measurement({
+  cpuProfile: option(args, 'profile'),
+  heapProfile: option(args, 'heap-profile'),
+  intervalUs: Number(option(args, 'profile-interval', '100')),
+});
 const target = `sip:${CALLEE}@${DOMAIN}`;
 
 function invite(call, cseq, auth) {

@@ -138,7 +138,11 @@ deliver = (_port, bytes, known) => {
 };
 
 // --profile out.cpuprofile / --heap-profile out.heapprofile: the measured part only.
-const meter = await measurement({ cpuProfile: opt('profile'), heapProfile: opt('heap-profile') });
+const meter = await measurement({
+  cpuProfile: opt('profile'),
+  heapProfile: opt('heap-profile'),
+  intervalUs: Number(opt('profile-interval', '100')),
+});
 const t0 = process.hrtime.bigint();
 await new Promise((resolve) => {
   finish = resolve;

@@ -81,13 +81,6 @@ export function isWsp(c: number): boolean {
  * Returns the index of the closing quote; throws on an unterminated string (RFC 3261 §25.1 quoted-pair).
  */
 export function quotedEnd(s: string, start: number): number {
-  const end = closingQuote(s, start);
-  if (end < 0) throw new SipParseError('unterminated quoted string');
-  return end;
-}
-
-/** {@link quotedEnd} without the throw: -1 for an unterminated string. */
-function closingQuote(s: string, start: number): number {
   for (let i = start + 1; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 92 /* \ */) {
@@ -96,7 +89,7 @@ function closingQuote(s: string, start: number): number {
     }
     if (c === 34 /* " */) return i;
   }
-  return -1;
+  throw new SipParseError('unterminated quoted string');
 }
 
 /** Removes surrounding quotes and resolves quoted-pairs; returns the input when it is not quoted. */
@@ -140,63 +133,35 @@ export function splitList(value: string): string[] {
 
 /**
  * Parses `;name[=value]` parameters starting at `pos` (which points at the first `;` or the end).
- * Returns the parameters; throws on a malformed name or an unterminated quoted value. The text is
- * checked here, but a list is only read into names and values when it is first used (Params.deferred);
- * with `into`, the parameters are added to it at once.
+ * Returns the parameters; throws on a malformed name or an unterminated quoted value.
  */
-export function parseParams(s: string, pos: number, into?: Params): Params {
-  if (into !== undefined) {
-    readParams(s, pos, into);
-    return into;
-  }
-  const i = skipWsp(s, pos);
-  if (i >= s.length) return new Params();
-  // Anything unusual (an error, a name with characters beyond ASCII) is read at once: accepted or refused exactly.
-  if (!readParams(s, i, undefined)) readParams(s, pos, new Params());
-  return Params.deferred(s, pos, fillParams);
-}
-
-function fillParams(s: string, pos: number, into: Params): void {
-  readParams(s, pos, into);
-}
-
-/**
- * Reads `;name[=value]` parameters of `s` from `pos` into `into` (names lowercased, values as written),
- * throwing on malformed text. With no `into` it only checks, building nothing, and answers false where
- * it would throw (and for a name with characters beyond ASCII, which only the full read can judge).
- */
-function readParams(s: string, pos: number, into: Params | undefined): boolean {
+export function parseParams(s: string, pos: number, into: Params = new Params()): Params {
   let i = pos;
   const n = s.length;
   while (i < n) {
-    i = skipWsp(s, i);
+    while (i < n && isWsp(s.charCodeAt(i))) i++;
     if (i >= n) break;
-    if (s.charCodeAt(i) !== 59 /* ; */) {
-      if (into === undefined) return false;
+    if (s.charCodeAt(i) !== 59 /* ; */)
       throw new SipParseError(`unexpected character in parameters: ${JSON.stringify(s.slice(i, i + 16))}`);
-    }
-    i = skipWsp(s, i + 1);
+    i++;
+    while (i < n && isWsp(s.charCodeAt(i))) i++;
     let j = i;
     while (j < n) {
       const c = s.charCodeAt(j);
       if (c === 61 || c === 59 || isWsp(c)) break;
       j++;
     }
-    let name = '';
-    if (into === undefined) {
-      if (j === i || tokenEnd(s, i) !== j) return false;
-    } else {
-      name = s.slice(i, j).toLowerCase();
-      if (!isToken(name)) throw new SipParseError(`bad parameter name ${JSON.stringify(name)}`);
-    }
-    i = skipWsp(s, j);
+    const name = s.slice(i, j).toLowerCase();
+    if (!isToken(name)) throw new SipParseError(`bad parameter name ${JSON.stringify(name)}`);
+    i = j;
+    while (i < n && isWsp(s.charCodeAt(i))) i++;
     let value: string | null = null;
     if (i < n && s.charCodeAt(i) === 61 /* = */) {
-      i = skipWsp(s, i + 1);
+      i++;
+      while (i < n && isWsp(s.charCodeAt(i))) i++;
       if (i < n && s.charCodeAt(i) === 34) {
-        const end = into === undefined ? closingQuote(s, i) : quotedEnd(s, i);
-        if (end < 0) return false;
-        if (into !== undefined) value = s.slice(i, end + 1);
+        const end = quotedEnd(s, i);
+        value = s.slice(i, end + 1);
         i = end + 1;
       } else {
         let k = i;
@@ -205,17 +170,14 @@ function readParams(s: string, pos: number, into: Params | undefined): boolean {
           if (c === 59 || isWsp(c)) break;
           k++;
         }
-        if (k === i) {
-          if (into === undefined) return false;
-          throw new SipParseError(`empty value for parameter ${name}`);
-        }
-        if (into !== undefined) value = s.slice(i, k);
+        value = s.slice(i, k);
         i = k;
+        if (value.length === 0) throw new SipParseError(`empty value for parameter ${name}`);
       }
     }
-    into?.set(name, value);
+    into.set(name, value);
   }
-  return true;
+  return into;
 }
 
 /** Serializes parameters as `;name=value...`. */

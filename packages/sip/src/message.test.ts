@@ -111,3 +111,27 @@ describe('createResponse', () => {
     expect(res.to.params.get('tag')).toBe('abc');
   });
 });
+
+describe('SipRequest.requestUri', () => {
+  it('is the parsed Request-URI, parsed once, and follows a change of uri', () => {
+    const req = parseMessage(INVITE) as SipRequest;
+    const first = req.requestUri;
+    expect(first.scheme).toBe('sip');
+    expect(req.requestUri).toBe(first); // the parser's own parse, kept
+    req.uri = 'sips:bob@example.org:5061;transport=tcp';
+    expect(req.requestUri).not.toBe(first);
+    expect(req.requestUri).toMatchObject({ scheme: 'sips', user: 'bob', host: 'example.org', port: 5061 });
+    expect(req.requestUri.params.get('transport')).toBe('tcp');
+    expect(serializeMessage(req).toString()).toMatch(/^INVITE sips:bob@example\.org:5061;transport=tcp SIP\/2\.0\r\n/);
+    const built = new SipRequest('OPTIONS', 'sip:example.com');
+    expect(built.requestUri.host).toBe('example.com');
+    built.compact();
+    expect(built.requestUri.host).toBe('example.com');
+  });
+
+  it('throws the parse error of a bad Request-URI set after parsing, when it is read', () => {
+    const req = parseMessage(INVITE) as SipRequest;
+    req.uri = 'not a uri';
+    expect(() => req.requestUri).toThrow(/not a URI/);
+  });
+});

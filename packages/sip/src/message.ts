@@ -3,6 +3,7 @@ import { isToken, isWsp, splitList } from './grammar.js';
 import { canonicalHeaderName, headerKey, LIST_HEADERS } from './header-names.js';
 import { type NameAddr, parseNameAddr } from './name-addr.js';
 import { SipParseError } from './sip-error.js';
+import { parseUri, type SipUri } from './sip-uri.js';
 import { parseVia, type Via } from './via.js';
 
 /** One header line: name as it will be written, lookup key, value (unfolded, trimmed). */
@@ -273,12 +274,39 @@ export abstract class SipMessage {
 /** A SIP request. `uri` is the Request-URI as written. */
 export class SipRequest extends SipMessage {
   method: string;
-  uri: string;
-  constructor(method: string, uri: string, headers: Header[] = [], body: Buffer = EMPTY) {
+  private uriText: string;
+  private uriView: SipUri | undefined;
+  /** `parsedUri`: `uri` parsed already (the parser's), kept as {@link requestUri}. */
+  constructor(method: string, uri: string, headers: Header[] = [], body: Buffer = EMPTY, parsedUri?: SipUri) {
     super(headers, body);
     this.method = method;
-    this.uri = uri;
+    this.uriText = uri;
+    this.uriView = parsedUri;
   }
+
+  /** The Request-URI as written. */
+  get uri(): string {
+    return this.uriText;
+  }
+
+  set uri(value: string) {
+    this.uriText = value;
+    this.uriView = undefined;
+  }
+
+  /**
+   * The Request-URI parsed, built once and kept until `uri` changes (the proxy and registrar read it
+   * several times per request). Shared: read it, do not change it.
+   */
+  get requestUri(): SipUri {
+    return (this.uriView ??= parseUri(this.uriText));
+  }
+
+  override compact(): void {
+    super.compact();
+    this.uriView = undefined;
+  }
+
   isRequest(): this is SipRequest {
     return true;
   }

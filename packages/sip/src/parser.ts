@@ -92,7 +92,9 @@ function parse(data: Buffer, stream: boolean): SipMessage {
     body = data.subarray(bodyStart, bodyStart + contentLength);
   }
 
-  const msg = startLine.startsWith('SIP/') ? parseStatusLine(startLine, headers, body) : parseRequestLine(startLine, headers, body);
+  const msg = startLine.startsWith('SIP/')
+    ? parseStatusLine(startLine, headers, body)
+    : parseRequestLine(startLine, headers, body);
   validate(msg);
   return msg;
 }
@@ -104,7 +106,14 @@ interface SeenHeaders {
 }
 
 /** Parses one header line `head[a, b)` into `headers`, or appends a continuation line to the previous header. */
-function parseHeaderLine(head: string, a: number, b: number, lineNo: number, headers: Header[], seen: SeenHeaders): void {
+function parseHeaderLine(
+  head: string,
+  a: number,
+  b: number,
+  lineNo: number,
+  headers: Header[],
+  seen: SeenHeaders,
+): void {
   const c = head.charCodeAt(a);
   // RFC 3261 §7.3.1: a line starting with SP/HT continues the previous header (folding).
   if (a < b && (c === 32 || c === 9)) {
@@ -138,8 +147,9 @@ function parseRequestLine(line: string, headers: Header[], body: Buffer): SipReq
   checkVersion(version);
   if (uri.length === 0 || /[\s<>"]/.test(uri)) throw new SipParseError('bad Request-URI');
   // RFC 3261 §19.1.1: header parameters are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
-  if (parseUri(uri).headers !== undefined) throw new SipParseError('headers in Request-URI');
-  return new SipRequest(method, uri, headers, body);
+  const parsed = parseUri(uri);
+  if (parsed.headers !== undefined) throw new SipParseError('headers in Request-URI');
+  return new SipRequest(method, uri, headers, body, parsed);
 }
 
 function parseStatusLine(line: string, headers: Header[], body: Buffer): SipResponse {
@@ -195,7 +205,8 @@ function validate(msg: SipMessage): void {
     if (cseq.method !== msg.method) throw new SipParseError('CSeq method does not match the request method');
   }
   const contacts = msg.contacts;
-  if (contacts === '*' && !(msg instanceof SipRequest && msg.method === 'REGISTER')) throw new SipParseError('Contact * outside REGISTER');
+  if (contacts === '*' && !(msg instanceof SipRequest && msg.method === 'REGISTER'))
+    throw new SipParseError('Contact * outside REGISTER');
 }
 
 function missing(name: string): never {

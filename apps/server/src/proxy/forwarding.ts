@@ -12,22 +12,47 @@ import {
   newTag,
 } from '@handset/sip';
 import { mergeChallenges, selectBestResponse } from './response-selection.js';
-import type { ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
+import type { ClientTransactionHandler, ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
 
 /** Forwarding progress of one branch. */
 type BranchState = 'calling' | 'proceeding' | 'completed';
 
-/** One forked branch. */
-interface Branch {
-  readonly request: SipRequest;
-  readonly target: SendTarget;
-  readonly device: string;
-  state: BranchState;
+/**
+ * One forked branch, and the handler of its client transaction: one object per branch instead of a
+ * closure per callback (the transaction keeps its handler for Timer M, 32 s after a 2xx).
+ */
+class Branch implements ClientTransactionHandler {
+  state: BranchState = 'calling';
   /** CANCEL wanted before a provisional response arrived (§9.1: wait for it). */
-  cancelPending: boolean;
+  cancelPending = false;
   /** Its stage rang out (sequential forking): cancelled, and its failure no longer counts. */
-  abandoned: boolean;
+  abandoned = false;
+
+  constructor(
+    private readonly forwarding: Forwarding,
+    readonly request: SipRequest,
+    readonly target: SendTarget,
+    readonly device: string,
+  ) {}
+
+  onResponse(res: SipResponse): void {
+    this.forwarding.branchResponse(this, res);
+  }
+
+  // §16.7 step 6 / §17.1.4: a timeout counts as 408, a transport failure as 480 from that branch.
+  // Built from the branch request, they carry our Via on top like a received response, and a To tag
+  // (§8.2.6.2) since they may go upstream as the final answer.
+  onTimeout(): void {
+    this.onResponse(createResponse(this.request, 408, { reason: 'Request Timeout', toTag: newTag() }));
+  }
+
+  onTransportError(): void {
+    this.onResponse(createResponse(this.request, 480, { reason: 'Device unreachable', toTag: newTag() }));
+  }
 }
+
+/** The handler of a CANCEL we send: its answer changes nothing (the INVITE's own final response does). */
+const IGNORE: ClientTransactionHandler = { onResponse() {}, onTimeout() {}, onTransportError() {} };
 
 /** What the proxy learns from a forwarding (for CDRs and metrics). */
 export interface ForwardingObserver {
@@ -79,18 +104,9 @@ export class Forwarding {
 
   /** Sends one branch; `request` already carries our Via, routes and target URI. */
   addBranch(request: SipRequest, target: SendTarget, device: string): void {
-    const branch: Branch = { request, target, device, state: 'calling', cancelPending: false, abandoned: false };
+    const branch = new Branch(this, request, target, device);
     this.branches.push(branch);
-    this.o.layer.sendRequest(request, target, {
-      onResponse: (res) => this.onResponse(branch, res),
-      // §16.7 step 6 / §17.1.4: a timeout counts as 408, a transport failure as 503 from that branch.
-      // Built from the branch request, they carry our Via on top like a received response, and
-      // a To tag (§8.2.6.2) since they may go upstream as the final answer.
-      onTimeout: () =>
-        this.onResponse(branch, createResponse(request, 408, { reason: 'Request Timeout', toTag: newTag() })),
-      onTransportError: () =>
-        this.onResponse(branch, createResponse(request, 480, { reason: 'Device unreachable', toTag: newTag() })),
-    });
+    this.o.layer.sendRequest(request, target, branch);
   }
 
   /** CANCEL from upstream (§16.10) or a local decision: cancels every branch without a final response. */
@@ -108,7 +124,8 @@ export class Forwarding {
     }
   }
 
-  private onResponse(branch: Branch, res: SipResponse): void {
+  /** A response (or a timeout's 408, a transport failure's 480) on one branch. @internal */
+  branchResponse(branch: Branch, res: SipResponse): void {
     res.removeFirstValue('via'); // §16.7 step 3: our Via goes
     const status = res.status;
     if (status < 200) {
@@ -232,10 +249,6 @@ export class Forwarding {
     cancel.appendHeader('Call-ID', inv.callId);
     cancel.appendHeader('CSeq', `${inv.cseq.seq} CANCEL`);
     if (reason !== undefined) cancel.appendHeader('Reason', reason);
-    this.o.layer.sendRequest(cancel, branch.target, {
-      onResponse: () => {},
-      onTimeout: () => {},
-      onTransportError: () => {},
-    });
+    this.o.layer.sendRequest(cancel, branch.target, IGNORE);
   }
 }

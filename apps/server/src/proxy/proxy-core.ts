@@ -4,7 +4,7 @@
  * §5.3, RFC 7118 §5, double Record-Route per RFC 5658), loose routing of in-dialog
  * requests, stateless forwarding of 2xx ACKs, and call tracking for CDRs.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import {
   BRANCH_MAGIC_COOKIE,
   createResponse,
@@ -172,7 +172,7 @@ export class ProxyCore {
       return;
     }
     // §16.3 step 2: a Request-URI scheme we cannot route is 416 (RFC 4475 §3.3.1 unkscm).
-    const scheme = parseUri(req.uri).scheme;
+    const scheme = req.requestUri.scheme;
     if (scheme !== 'sip' && scheme !== 'sips') {
       txn.respond(createResponse(req, 416, { toTag: 'scheme' }));
       return;
@@ -192,7 +192,7 @@ export class ProxyCore {
     if (inDialog) return this.routeInDialog(txn, info);
     if (info.flowTarget === undefined && req.getHeaders('route').length === 0) {
       // Keep-alive OPTIONS to the server or to a served domain (no user part) are answered here, unauthenticated.
-      const target = parseUri(req.uri);
+      const target = req.requestUri;
       const toServedDomain =
         req.method === 'OPTIONS' && target.user === undefined && (await this.o.directory.isLocalDomain(target.host));
       if (toServedDomain || this.isLocalTarget(req)) return this.answerLocally(txn);
@@ -229,7 +229,7 @@ export class ProxyCore {
     let flow: SendTarget | undefined;
     let routedByUs = false;
     // Strict routing by the previous hop: the Request-URI is ours, the real one is the last Route.
-    const ruri = parseUri(req.uri);
+    const ruri = req.requestUri;
     if (this.o.identity.isUs(ruri) && ruri.params.has('lr') && req.getHeaders('route').length > 0) {
       const routes = req.getHeaders('route');
       const last = routes[routes.length - 1]!;
@@ -289,7 +289,7 @@ export class ProxyCore {
       const rebound = this.reboundFlow(req);
       if (rebound) return rebound;
     }
-    return resolveUriTarget(parseUri(req.uri));
+    return resolveUriTarget(req.requestUri);
   }
 
   /**
@@ -300,7 +300,7 @@ export class ProxyCore {
    */
   private reboundFlow(req: SipRequest): SendTarget | undefined {
     const to = parseUri(req.to.uri);
-    const target = parseUri(req.uri);
+    const target = req.requestUri;
     if (to.user === undefined || target.user === undefined) return undefined;
     for (const b of this.o.location.lookup(`${to.user}@${to.host.toLowerCase()}`)) {
       if (b.flowId === undefined || b.path.length > 0) continue;
@@ -334,7 +334,7 @@ export class ProxyCore {
     }
     if (!(await this.authenticate(txn, callerDomain, caller))) return;
 
-    const ruri = parseUri(req.uri);
+    const ruri = req.requestUri;
     if (ruri.scheme !== 'sip' && ruri.scheme !== 'sips') {
       txn.respond(createResponse(req, 416, { toTag: 'route' }));
       return;
@@ -499,9 +499,15 @@ export class ProxyCore {
       this.o.metrics?.authFailure(result.reason);
     }
     const challenges = this.o.authenticator.challenge(realm, { stale: result.reason === 'stale' });
-    txn.respond(
-      createResponse(req, 407, { toTag: 'auth', headers: challenges.map((c) => ['Proxy-Authenticate', c] as const) }),
-    );
+    const challenge = createResponse(req, 407, {
+      toTag: 'auth',
+      headers: challenges.map((c) => ['Proxy-Authenticate', c] as const),
+    });
+    // No credentials or a stale nonce: the same request would get the same challenge again, so no
+    // transaction waits for it (RFC 3261 §8.2.7), as the registrar's 401. A failed attempt was counted,
+    // so its retransmissions must be absorbed: that challenge goes through the transaction.
+    if (result.reason === 'missing' || result.reason === 'stale') txn.respondStateless(challenge);
+    else txn.respond(challenge);
     return false;
   }
 
@@ -564,7 +570,7 @@ export class ProxyCore {
 
   /** True when the Request-URI addresses the server or a served domain without a user. */
   private isLocalTarget(req: SipRequest): boolean {
-    const u = parseUri(req.uri);
+    const u = req.requestUri;
     if (u.scheme !== 'sip' && u.scheme !== 'sips') return false;
     return (
       this.o.identity.isUs(u) && (u.user === undefined || this.o.identity.isOurHost(u.host)) && u.user === undefined
@@ -614,7 +620,8 @@ function describeDevice(userAgent: string | undefined, t: SendTarget): string {
 }
 
 function hash(s: string): string {
-  return createHash('sha1').update(s).digest('base64url').slice(0, 12);
+  // One call, no Hash object (crypto.hash, Node 20.12): two per call scenario (loop key, ACK branch).
+  return oneShotHash('sha1', s, 'base64url').slice(0, 12);
 }
 
 function safeCallId(req: SipRequest): string | undefined {

@@ -6,13 +6,21 @@ export interface ServerTransactionLike {
   readonly request: SipRequest;
   readonly flow: Flow;
   respond(res: SipResponse): void;
+  /**
+   * Sends a challenge (401/407) as a stateless UAS does (RFC 3261 §8.2.7): the transaction ends at
+   * once instead of waiting 32 s, and a retransmitted request is challenged again.
+   */
+  respondStateless(res: SipResponse): void;
 }
 
-/** Callbacks of one client transaction (one forked branch). */
+/**
+ * Callbacks of one client transaction (one forked branch). The shape fits the transaction layer's
+ * own handler (which passes more arguments), so a handler goes down as it is, without a wrapper.
+ */
 export interface ClientTransactionHandler {
   onResponse(res: SipResponse): void;
   onTimeout(): void;
-  onTransportError(err: unknown): void;
+  onTransportError(): void;
 }
 
 /** The SIP layer below the proxy. */

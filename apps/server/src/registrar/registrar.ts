@@ -95,7 +95,7 @@ export class Registrar {
       stateful(createResponse(req, status, { toTag: 'reg', ...opts }));
 
     // §10.3 step 1-2: the Request-URI names the domain; we must be responsible for it.
-    const ruri = parseUri(req.uri);
+    const ruri = req.requestUri;
     if (ruri.scheme !== 'sip' && ruri.scheme !== 'sips') return reply(416);
     const to = parseUri(req.to.uri);
     if (to.scheme !== 'sip' && to.scheme !== 'sips') return reply(400, { reason: 'To is not a SIP address-of-record' });

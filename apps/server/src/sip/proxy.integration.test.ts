@@ -3,7 +3,7 @@
  * RFC 7118): parallel forking, CANCEL, Record-Route and in-dialog routing, CDRs, and the
  * refusals a caller must get (404, 480, 403, 407, 483).
  */
-import type { SipResponse } from '@handset/sip';
+import { SipRequest, type SipResponse } from '@handset/sip';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Cdr } from '../proxy/cdr.js';
 import { eventually, TestHandset } from './testing/test-handset.js';
@@ -189,6 +189,45 @@ describe('proxy over real sockets', () => {
     expect(challenge[0]).toContain(`realm="${DOMAIN}"`);
     await new Promise((r) => setTimeout(r, 100));
     expect(b.requests('INVITE')).toEqual([]);
+  });
+
+  it('a retransmitted INVITE without credentials is challenged afresh with nothing held; the ACK for a 407 goes nowhere', async () => {
+    const [alice, bob] = [await newUser(), await newUser()];
+    const a = await ua('udp', alice);
+    const b = await phone('udp', bob);
+    const held = async () => (await h.metric('handset_sip_transactions')) ?? 0;
+    const before = await held();
+    const req = a.createRequest('INVITE', { to: bob, body: 'v=0\r\n' });
+    const tx = a.sendRequest(req);
+    const challenge = await tx.final();
+    expect(challenge.status).toBe(407);
+    // The same datagram again (same branch), as a UA retransmits on Timer A: RFC 3261 §8.2.7, a new challenge.
+    a.send(req);
+    await tx.waitResponse((r) => r !== challenge);
+    const nonces = tx.responses.map((r) => /nonce="([^"]+)"/.exec(r.getHeaders('proxy-authenticate')[0]!)?.[1]);
+    expect(tx.responses.map((r) => r.status)).toEqual([407, 407]);
+    expect(new Set(nonces).size).toBe(2);
+    // Challenges leave no INVITE transaction behind (other tests' transactions may only have ended meanwhile).
+    expect(await held()).toBeLessThanOrEqual(before);
+    // The caller's ACK for the 407 matches nothing and is not forwarded; the authorized INVITE then rings Bob.
+    const ack = new SipRequest('ACK', req.uri); // §17.1.1.3: the INVITE's branch, the 407's To
+    ack.appendHeader('Via', req.getHeaders('via')[0]!);
+    ack.appendHeader('Max-Forwards', '70');
+    ack.appendHeader('From', req.getHeader('from')!);
+    ack.appendHeader('To', challenge.getHeader('to')!);
+    ack.appendHeader('Call-ID', req.callId);
+    ack.appendHeader('CSeq', `${req.cseq.seq} ACK`);
+    a.send(ack);
+    b.invitePolicy = { status: 200 };
+    const authorized = a.withCredentials(req, challenge);
+    const call = await a.sendRequest(authorized).final();
+    expect(call.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.requests('ACK')).toEqual([]);
+    expect(b.requests('INVITE')).toHaveLength(1);
+    const dialog = a.dialogFrom(authorized, call);
+    a.ack(dialog);
+    expect((await a.bye(dialog)).status).toBe(200);
   });
 
   it('an INVITE with a wrong password is challenged again and reaches nobody', async () => {

@@ -7,6 +7,7 @@ import {
   createResponse,
   type Flow,
   type SendTarget,
+  ServerInviteTransaction,
   ServerNonInviteTransaction,
   type ServerTransaction,
   type SipMessage,
@@ -28,7 +29,6 @@ export interface SipWire {
 
 /** Routes transactions to the registrar and the proxy. */
 export class SipService implements TransactionUser, ProxySipLayer {
-  private readonly wrappers = new WeakMap<ServerTransaction, ServerTransactionLike>();
   private layer!: TransactionLayer;
   private proxy!: ProxyCore;
   private registrar!: Registrar;
@@ -70,11 +70,8 @@ export class SipService implements TransactionUser, ProxySipLayer {
   }
 
   sendRequest(req: SipRequest, target: SendTarget, handler: ClientTransactionHandler): void {
-    this.layer.sendRequest(req, target, {
-      onResponse: (res) => handler.onResponse(res),
-      onTimeout: () => handler.onTimeout(),
-      onTransportError: (_t, err) => handler.onTransportError(err),
-    });
+    // The proxy's handler takes fewer arguments than the layer passes: it goes down as it is.
+    this.layer.sendRequest(req, target, handler);
   }
 
   sendStateless(message: SipMessage, target: SendTarget): void {
@@ -90,16 +87,20 @@ export class SipService implements TransactionUser, ProxySipLayer {
     return this.wire.isFlowOpen(target);
   }
 
-  /** One wrapper per transaction (the proxy keys on it); a response the machine refuses is logged, not thrown. */
+  /**
+   * One wrapper per transaction (the proxy keys on it), kept in the transaction's userData; a
+   * response the machine refuses is logged, not thrown.
+   */
   private wrap(t: ServerTransaction): ServerTransactionLike {
-    let w = this.wrappers.get(t);
-    if (!w) {
+    let w = t.userData as ServerTransactionLike | undefined;
+    if (w === undefined) {
       w = {
         request: t.request,
         flow: t.flow,
         respond: (res: SipResponse) => this.respondTo(t, res),
+        respondStateless: (res: SipResponse) => this.respondTo(t, res, true),
       };
-      this.wrappers.set(t, w);
+      t.userData = w;
     }
     return w;
   }
@@ -107,7 +108,8 @@ export class SipService implements TransactionUser, ProxySipLayer {
   /** `stateless`: a challenge the request would get again, sent with no transaction kept (RFC 3261 §8.2.7). */
   private respondTo(t: ServerTransaction, res: SipResponse, stateless = false): void {
     try {
-      if (stateless && t instanceof ServerNonInviteTransaction) t.respondStateless(res);
+      if (stateless && (t instanceof ServerNonInviteTransaction || t instanceof ServerInviteTransaction))
+        t.respondStateless(res);
       else t.respond(res);
     } catch (err) {
       this.logger.debug({ err, status: res.status, callId: t.request.callId }, 'response not sent by the transaction');

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createResponse } from '../create-response.js';
 import type { SipResponse } from '../message.js';
 import { createEndpointHarness, requestText, settle } from '../testing/endpoint-harness.js';
+import type { ServerInviteTransaction } from './server-invite-transaction.js';
 import type { ServerTransaction } from './server-transaction.js';
 import { TransactionError } from './transaction-error.js';
 import { TransactionState } from './transaction-state.js';
@@ -161,6 +162,62 @@ describe('ServerInviteTransaction over UDP', () => {
     })();
     expect(err).toBeInstanceOf(TransactionError);
     expect((err as TransactionError).code).toBe('INVALID_STATE');
+  });
+});
+
+describe('ServerInviteTransaction.respondStateless (RFC 3261 §8.2.7)', () => {
+  const challenge = (t: ServerTransaction, nonce: string): SipResponse =>
+    createResponse(t.request, 407, {
+      toTag: 'auth',
+      headers: [['Proxy-Authenticate', `Digest realm="example.com", nonce="${nonce}"`]],
+    });
+
+  it('sends a challenge once and keeps nothing: no Timer G, no Timer H, a retransmission is a new request', async () => {
+    const h = createEndpointHarness();
+    let nonce = 0;
+    let terminated = 0;
+    h.user.answer = (t) => {
+      t.delegate = { onTerminated: () => terminated++ };
+      (t as ServerInviteTransaction).respondStateless(challenge(t, `n${++nonce}`));
+    };
+    await h.peer.send(invite(), h.toEndpoint);
+    await settle();
+    const first = h.user.transactions[0]!;
+    expect(first.state).toBe(TransactionState.Terminated);
+    expect(terminated).toBe(1);
+    expect(h.endpoint.layer.serverCount).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(40_000);
+    expect(h.peer.responses().map((r) => r.status)).toEqual([407]);
+
+    // The ACK for it matches no transaction: the TU gets it as an ACK without one (and drops it).
+    await h.peer.send(ackFor('UDP', 'auth'), h.toEndpoint);
+    await settle();
+    expect(h.user.acks).toHaveLength(1);
+
+    // A retransmitted INVITE (same branch) is processed again and challenged with a fresh nonce.
+    await h.peer.send(invite(), h.toEndpoint);
+    await settle();
+    expect(h.user.transactions).toHaveLength(2);
+    expect(h.peer.responses(407).map((r) => r.getHeader('proxy-authenticate'))).toEqual([
+      'Digest realm="example.com", nonce="n1"',
+      'Digest realm="example.com", nonce="n2"',
+    ]);
+    expect(h.endpoint.layer.stats.retransmissionsAbsorbed).toBe(0);
+  });
+
+  it('is for 300-699 only, and not after a final response', async () => {
+    const h = createEndpointHarness();
+    await h.peer.send(invite(), h.toEndpoint);
+    await settle();
+    const t = h.user.transactions[0]! as ServerInviteTransaction;
+    expect(() => t.respondStateless(createResponse(t.request, 180, { toTag: 'srv' }))).toThrow(TransactionError);
+    expect(() => t.respondStateless(createResponse(t.request, 200, { toTag: 'srv' }))).toThrow(TransactionError);
+    expect(t.state).toBe(TransactionState.Proceeding);
+    t.respond(createResponse(t.request, 486, { toTag: 'srv' }));
+    expect(() => t.respondStateless(challenge(t, 'late'))).toThrow(TransactionError);
+    await settle();
+    expect(h.peer.responses().map((r) => r.status)).toEqual([486]);
   });
 });
 

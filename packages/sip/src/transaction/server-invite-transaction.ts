@@ -82,6 +82,25 @@ export class ServerInviteTransaction extends ServerTransaction {
     }
   }
 
+  /**
+   * Sends a non-2xx final response as a stateless UAS would (RFC 3261 §8.2.7) and ends the transaction
+   * at once: no Timer G retransmissions, no 32 s of Timer H waiting for the ACK, which then matches
+   * nothing and reaches the TU as an ACK without a transaction (a proxy drops it). A retransmitted
+   * INVITE is a new request, and its response is regenerated. Only for responses that processing the
+   * same request again regenerates with no other effect: challenges (§22.1: "Stateless UASs ... issue
+   * challenges"), which is what a proxy answers to every first INVITE of a caller. Throws
+   * TransactionError('INVALID_STATE') after a final response, and for 1xx and 2xx.
+   */
+  respondStateless(response: SipResponse): void {
+    if (this.state !== Proceeding)
+      throw new TransactionError('INVALID_STATE', `cannot send ${response.status} in state ${this.state}`);
+    if (response.status < 300)
+      throw new TransactionError('INVALID_STATE', 'a stateless response to an INVITE must be a 300-699');
+    this.timerTrying = this.stopTimer(this.timerTrying);
+    this.transmit(response);
+    this.transition(Terminated);
+  }
+
   /** After a final response the transaction mostly waits (Timer H, L: 32 s): keep its messages small meanwhile. */
   private compactMessages(response: SipResponse): void {
     this.request.compact();

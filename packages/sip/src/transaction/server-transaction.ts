@@ -22,6 +22,11 @@ export abstract class ServerTransaction extends Transaction {
   readonly target: SendTarget;
   /** Callbacks for the TU; set it in onRequest. */
   delegate: ServerTransactionDelegate | undefined;
+  /**
+   * For the TU's own use (what it keeps per transaction, found again from the transaction, as for a
+   * CANCEL); the transaction never reads it. Cheaper than a WeakMap entry per transaction.
+   */
+  userData: unknown = undefined;
   protected last: SipResponse | undefined;
 
   protected constructor(
