@@ -22,7 +22,10 @@ import { buildHttpApp } from './api/http-app.js';
 import { registerAdminRoute } from './cli/admin-route.js';
 import { registerProvisioningRoutes } from './api/provisioning-routes.js';
 import { createProvisioning, publicUrlOf } from './provisioning/provisioning-wiring.js';
-import { RegistryProvisioningSettings, defineSessionTalkSettings } from './provisioning/registry-provisioning-settings.js';
+import {
+  RegistryProvisioningSettings,
+  defineSessionTalkSettings,
+} from './provisioning/registry-provisioning-settings.js';
 import { removeRunFile, writeRunFile } from './cli/run-file.js';
 import { SecretBox } from './config/secret-box.js';
 import { loadSecretKey } from './config/secret-key.js';
@@ -114,7 +117,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     await webhooks.start();
     cleanups.push(() => webhooks.close());
     // Local events only: in a cluster every node's bus sees every event, but one node delivers it.
-    bus.subscribeLocal((e) => webhooks.handle(e));
+    bus.subscribeLocal(
+      (e) => webhooks.handle(e),
+      (type) => webhooks.wants(type),
+    );
     const apiRoutes = [(v1: FastifyInstance) => registerWebhookRoutes(v1, { webhooks })];
     // The web phone's sign-in configuration, with TURN credentials as /api/v1/webrtc/ice-servers issues them.
     const webphoneTurn = new TurnCredentials(config.ice);
@@ -148,7 +154,9 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       logger,
       publicUrl: publicUrlOf(config),
       // Port 0 (tests) is known only after listening; then no SRV advice is given.
-      ...(config.sipPort === 0 ? {} : { sipPorts: { udp: config.sipPort, tcp: config.sipPort, tls: config.sipTlsPort }, resolveSrv }),
+      ...(config.sipPort === 0
+        ? {}
+        : { sipPorts: { udp: config.sipPort, tcp: config.sipPort, tls: config.sipTlsPort }, resolveSrv }),
     });
     const provisioningRoutes = {
       provisioning: provisioning.service,

@@ -3,6 +3,7 @@ import { createResponse } from './create-response.js';
 import { SipRequest } from './message.js';
 import { parseMessage } from './parser.js';
 import { serializeMessage } from './serializer.js';
+import { SipParseError } from './sip-error.js';
 import { parseVia } from './via.js';
 
 const crlf = (s: string) => Buffer.from(s.replace(/\r?\n/g, '\r\n'));
@@ -96,6 +97,82 @@ CSeq: 1 OPTIONS
     expect(serializeMessage(m).toString()).toMatch(
       /^OPTIONS [^\r]+\r\nVia: SIP\/2\.0\/UDP h1;branch=z9hG4bK1;rport=5060;received/,
     );
+  });
+});
+
+const TWO_VIA_LINES = crlf(`SIP/2.0 180 Ringing
+Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK1, SIP/2.0/TCP h2.example.com;branch=z9hG4bK2
+Via: SIP/2.0/UDP h3.example.com;branch=z9hG4bK3
+Record-Route: <sip:rr1.example.com;lr>, <sip:rr2.example.com;lr>
+From: <sip:x@y.example>;tag=1
+To: <sip:a@b.example>;tag=2
+Call-ID: c
+CSeq: 1 INVITE
+
+`);
+
+describe('SipMessage.removeFirstValue', () => {
+  it('drops the first element of the parsed list too, the rest equal to a fresh parse', () => {
+    const m = parseMessage(TWO_VIA_LINES);
+    const [, second, third] = m.via;
+    expect(m.removeFirstValue('via')).toBe('SIP/2.0/UDP proxy.example.com;branch=z9hG4bK1');
+    // The very objects the parser built: nothing was parsed again.
+    expect(m.via[0]).toBe(second);
+    expect(m.via[1]).toBe(third);
+    expect(m.via).toEqual(parseMessage(serializeMessage(m)).via);
+    m.removeFirstValue('via');
+    m.removeFirstValue('via');
+    expect(m.via).toEqual([]);
+    expect(m.firstVia()).toBeUndefined();
+    expect(m.removeFirstValue('via')).toBeUndefined();
+  });
+
+  it('keeps Record-Route in step as well, and parses on first use when there was no view', () => {
+    const m = parseMessage(TWO_VIA_LINES);
+    expect(m.recordRoutes.map((r) => r.uri)).toEqual(['sip:rr1.example.com;lr', 'sip:rr2.example.com;lr']);
+    m.removeFirstValue('record-route');
+    expect(m.recordRoutes.map((r) => r.uri)).toEqual(['sip:rr2.example.com;lr']);
+    m.removeFirstValue('route'); // none: nothing changes
+    m.removeFirstValue('record-route');
+    expect(m.recordRoutes).toEqual([]);
+    expect(m.hasHeader('record-route')).toBe(false);
+  });
+
+  it('does not shift the view past an empty first line, which is not one of its elements', () => {
+    const m = parseMessage(TWO_VIA_LINES);
+    void m.via;
+    m.prependHeader('Via', '');
+    void m.via;
+    expect(m.removeFirstValue('via')).toBeUndefined();
+    expect(m.via.map((v) => v.host)).toEqual(['proxy.example.com', 'h2.example.com', 'h3.example.com']);
+  });
+});
+
+describe('SipMessage.firstVia', () => {
+  it('parses only the top element of a message built with a new Via on top', () => {
+    const m = new SipRequest('INVITE', 'sip:b@example.com', [
+      { name: 'Via', key: 'via', value: 'SIP/2.0/UDP proxy.example.com;branch=z9hG4bKnew' },
+      // Below it, what a parser would refuse: firstVia never looks at it, via does.
+      { name: 'Via', key: 'via', value: 'SIP/2.0/UDP bad host' },
+    ]);
+    expect(m.firstVia()?.params.get('branch')).toBe('z9hG4bKnew');
+    expect(m.topVia).toBe(m.firstVia());
+    expect(() => m.via).toThrow(SipParseError);
+  });
+
+  it('follows changes: a prepended Via, a list in the first line, an empty first line', () => {
+    const m = new SipRequest('OPTIONS', 'sip:b@example.com', [
+      { name: 'Via', key: 'via', value: '' },
+      { name: 'Via', key: 'via', value: 'SIP/2.0/TCP a.example.com;branch=z9hG4bKa, SIP/2.0/UDP b.example.com' },
+    ]);
+    expect(m.firstVia()?.host).toBe('a.example.com');
+    m.prependHeader('Via', 'SIP/2.0/WS c.invalid;branch=z9hG4bKc');
+    expect(m.firstVia()?.transport).toBe('WS');
+    m.removeFirstValue('via');
+    expect(m.firstVia()?.host).toBe('a.example.com');
+    m.removeHeader('via');
+    expect(m.firstVia()).toBeUndefined();
+    expect(() => m.topVia).toThrow(/missing Via/);
   });
 });
 

@@ -32,6 +32,8 @@ export abstract class SipMessage {
   private packedHeaders: string | undefined = undefined;
   // Parsed views, one field each (cheaper than a Map per message); undefined = not built yet.
   private viaView: Via[] | undefined = undefined;
+  // The top Via alone, when only it was asked for (firstVia) and the whole list is not parsed.
+  private topViaView: Via | undefined = undefined;
   private fromView: NameAddr | undefined = undefined;
   private toView: NameAddr | undefined = undefined;
   private cseqView: CSeq | undefined = undefined;
@@ -133,6 +135,9 @@ export abstract class SipMessage {
     if (values.length === 0) this.headers.splice(idx, 1);
     // A new object, not an edit: header objects may be shared with a request (see createResponse).
     else this.headers[idx] = { name: h.name, key: h.key, value: values.join(', ') };
+    // A parsed list view loses its first element too (a proxy drops its own Via from every response and
+    // then reads the next one: no need to parse the rest again). An empty first line is not in the view.
+    if (first !== undefined && this.shiftView(key)) return first;
     this.invalidate(key);
     return first;
   }
@@ -155,6 +160,7 @@ export abstract class SipMessage {
     const via = current.slice();
     via[0] = parsed;
     this.viaView = via;
+    this.topViaView = undefined;
     return this;
   }
 
@@ -172,6 +178,7 @@ export abstract class SipMessage {
     // An empty body is a view of the whole received datagram: let that go.
     if (this.body.length === 0) this.body = EMPTY;
     this.viaView = undefined;
+    this.topViaView = undefined;
     this.fromView = undefined;
     this.toView = undefined;
     this.cseqView = undefined;
@@ -187,9 +194,29 @@ export abstract class SipMessage {
 
   /** The top Via. Every valid message has one (checked by the parser). */
   get topVia(): Via {
-    const v = this.via[0];
+    const v = this.firstVia();
     if (v === undefined) throw new SipParseError('missing Via');
     return v;
+  }
+
+  /**
+   * The top Via, or undefined when there is none. Unlike `via[0]` it parses only that element when
+   * the list has not been parsed yet: a request a proxy builds has its new Via on top of the caller's,
+   * and sending it needs only the top one's branch.
+   */
+  firstVia(): Via | undefined {
+    if (this.viaView !== undefined) return this.viaView[0];
+    if (this.topViaView !== undefined) return this.topViaView;
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i]!;
+      if (h.key !== 'via') continue;
+      // An empty line holds no element (as in getHeaders); the list goes on with the next line.
+      const first = h.value.includes(',') ? splitList(h.value)[0] : h.value.trim();
+      if (first === undefined || first.length === 0) continue;
+      return (this.topViaView = parseVia(first));
+    }
+    return undefined;
   }
 
   get from(): NameAddr {
@@ -244,10 +271,32 @@ export abstract class SipMessage {
     return v;
   }
 
+  /** Drops the first element of a parsed list view; false when there is no such view to keep. */
+  private shiftView(key: string): boolean {
+    switch (key) {
+      case 'via':
+        if (this.viaView === undefined) return false;
+        this.viaView = this.viaView.slice(1);
+        this.topViaView = undefined;
+        return true;
+      case 'route':
+        if (this.routeView === undefined) return false;
+        this.routeView = this.routeView.slice(1);
+        return true;
+      case 'record-route':
+        if (this.recordRouteView === undefined) return false;
+        this.recordRouteView = this.recordRouteView.slice(1);
+        return true;
+      default:
+        return false;
+    }
+  }
+
   private invalidate(key: string): void {
     switch (key) {
       case 'via':
         this.viaView = undefined;
+        this.topViaView = undefined;
         break;
       case 'from':
         this.fromView = undefined;

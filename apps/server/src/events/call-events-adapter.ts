@@ -11,16 +11,16 @@ import type { CallPayload, CdrPayload, PlatformEvent } from './platform-event.js
 /** Bridges a call tracker and its CDR store to the bus. */
 export class CallEventsAdapter {
   constructor(
-    private readonly bus: Pick<EventBus, 'publish'>,
+    private readonly bus: Pick<EventBus, 'publish' | 'wants'>,
     private readonly clock: () => number = Date.now,
   ) {}
 
   /** Subscribes to `calls`; returns the function that stops it. */
   bridge(calls: Pick<CallTracker, 'on'>): () => void {
     const stops = [
-      calls.on('started', (c) => this.publish('call.started', c.domain, callPayload(c))),
-      calls.on('answered', (c) => this.publish('call.answered', c.domain, callPayload(c))),
-      calls.on('ended', (cdr) => this.publish('call.ended', cdr.domain, cdrPayload(cdr))),
+      calls.on('started', (c) => this.publish('call.started', c.domain, () => callPayload(c))),
+      calls.on('answered', (c) => this.publish('call.answered', c.domain, () => callPayload(c))),
+      calls.on('ended', (cdr) => this.publish('call.ended', cdr.domain, () => cdrPayload(cdr))),
     ];
     return () => stops.forEach((stop) => stop());
   }
@@ -34,18 +34,20 @@ export class CallEventsAdapter {
       insert: async (cdr: Cdr) => {
         cdr.id ??= randomUUID();
         await sink.insert(cdr);
-        this.publish('cdr.created', cdr.domain, cdrPayload(cdr));
+        this.publish('cdr.created', cdr.domain, () => cdrPayload(cdr));
       },
     };
   }
 
-  private publish(type: PlatformEvent['type'], domain: string, payload: CallPayload | CdrPayload): void {
+  /** Publishes unless nobody takes `type` (then the payload is never built: four events per call). */
+  private publish(type: PlatformEvent['type'], domain: string, payload: () => CallPayload | CdrPayload): void {
+    if (!this.bus.wants(type)) return;
     this.bus.publish({
       type,
       domain: domain.toLowerCase(),
       domainId: undefined,
       at: new Date(this.clock()).toISOString(),
-      payload,
+      payload: payload(),
     } as PlatformEvent);
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CallTracker } from '../proxy/call-tracker.js';
 import type { Cdr } from '../proxy/cdr.js';
 import type { Binding } from '../registrar/binding.js';
@@ -110,6 +110,35 @@ describe('EventBus', () => {
   });
 });
 
+describe('EventBus.wants', () => {
+  it('is true only for a type someone would receive: a stream subscriber, a relay, or a local subscriber that wants it', async () => {
+    const bus = new EventBus();
+    expect(bus.wants('call.started')).toBe(false);
+    const seen: PlatformEvent[] = [];
+    const stopLocal = bus.subscribeLocal(
+      (e) => seen.push(e),
+      (type) => type === 'cdr.created',
+    );
+    expect(bus.wants('call.started')).toBe(false);
+    expect(bus.wants('cdr.created')).toBe(true);
+    const stopStream = bus.subscribe(() => {});
+    expect(bus.wants('call.started')).toBe(true);
+    stopStream();
+    expect(bus.wants('call.started')).toBe(false);
+    stopLocal();
+    expect(bus.wants('cdr.created')).toBe(false);
+    // A local subscriber that names no types wants them all.
+    bus.subscribeLocal(() => {});
+    expect(bus.wants('registration.refreshed')).toBe(true);
+    await bus.close();
+    expect(bus.wants('registration.refreshed')).toBe(false);
+    const relay: EventRelay = { publish: () => {}, subscribe: () => () => {}, close: () => Promise.resolve() };
+    const clustered = new EventBus({ relay });
+    expect(clustered.wants('call.ended')).toBe(true);
+    await clustered.close();
+  });
+});
+
 describe('location adapter', () => {
   it('publishes registered, refreshed, unregistered and expired without internal routing state', () => {
     let now = T0;
@@ -151,6 +180,27 @@ describe('location adapter', () => {
     stop();
     location.save(binding({ key: 'k3' }));
     expect(seen).toHaveLength(5);
+  });
+
+  it('builds and publishes only the types someone wants', () => {
+    let now = T0;
+    const location = new LocationService({ clock: () => now });
+    const bus = new EventBus();
+    const published = vi.spyOn(bus, 'publish');
+    const seen: PlatformEvent[] = [];
+    bridgeLocationEvents(location, bus, () => now);
+    location.save(binding());
+    location.save({ ...binding(), cseq: 2 });
+    expect(published).not.toHaveBeenCalled();
+    bus.subscribeLocal(
+      (e) => seen.push(e),
+      (type) => type === 'registration.expired',
+    );
+    location.save({ ...binding(), cseq: 3 });
+    now = T0 + 120_000;
+    location.sweep();
+    expect(seen.map((e) => e.type)).toEqual(['registration.expired']);
+    expect(published).toHaveBeenCalledTimes(1);
   });
 });
 
@@ -209,6 +259,49 @@ describe('call adapter', () => {
     await calls.close();
     expect(seen.map((e) => e.type)).toEqual(['call.started', 'call.ended']);
     expect(seen[1]!.payload).toMatchObject({ disposition: 'busy', sipStatus: 486 });
+  });
+});
+
+describe('call adapter with nobody listening', () => {
+  it('publishes nothing, and still stores every CDR with its id', async () => {
+    const stored: Cdr[] = [];
+    const bus = new EventBus();
+    const published = vi.spyOn(bus, 'publish');
+    const adapter = new CallEventsAdapter(bus);
+    const calls = new CallTracker({ sink: adapter.wrapSink({ insert: (c) => Promise.resolve(void stored.push(c)) }) });
+    adapter.bridge(calls);
+    calls.start({
+      callId: 'c3',
+      domain: 'example.com',
+      caller: 'a@example.com',
+      callee: 'b@example.com',
+      callerTag: 't',
+      callerDevice: undefined,
+    });
+    calls.answered('c3', undefined);
+    calls.end('c3', { status: 200, reason: 'OK', hangupBy: 'callee' });
+    await calls.close();
+    expect(published).not.toHaveBeenCalled();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
+    // A webhook for CDRs appears: from then on cdr.created (only) is published.
+    const seen: PlatformEvent[] = [];
+    bus.subscribeLocal(
+      (e) => seen.push(e),
+      (type) => type === 'cdr.created',
+    );
+    calls.start({
+      callId: 'c4',
+      domain: 'example.com',
+      caller: 'a@example.com',
+      callee: 'b@example.com',
+      callerTag: 't',
+      callerDevice: undefined,
+    });
+    calls.end('c4', { status: 486, reason: 'Busy Here' });
+    await calls.close();
+    expect(seen.map((e) => e.type)).toEqual(['cdr.created']);
+    expect((seen[0]!.payload as { id: string }).id).toBe(stored[1]!.id);
   });
 });
 

@@ -4,6 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { PlatformEvent } from './platform-event.js';
+
+type PlatformEventType = PlatformEvent['type'];
 import { TypedEmitter } from './typed-emitter.js';
 
 /** The bus's own event map: one channel carrying every platform event. */
@@ -34,6 +36,8 @@ export interface EventBusOptions {
 /** Fans platform events out to subscribers; a throwing subscriber is logged and the others still get the event. */
 export class EventBus {
   private readonly emitter = new TypedEmitter<EventBusEvents>();
+  // What each local subscriber wants (see subscribeLocal); one entry per subscription.
+  private readonly localInterest = new Set<(type: PlatformEventType) => boolean>();
   private readonly relay: EventRelay | undefined;
   private readonly stopRelay: (() => void) | undefined;
   private closed = false;
@@ -61,8 +65,30 @@ export class EventBus {
    * Receives only this node's events: for work that must happen once per event in a cluster
    * (webhook deliveries), since every node's bus sees every event.
    */
-  subscribeLocal(listener: (event: PlatformEvent) => void): () => void {
-    return this.emitter.on('local', listener);
+  subscribeLocal(
+    listener: (event: PlatformEvent) => void,
+    wants: (type: PlatformEventType) => boolean = () => true,
+  ): () => void {
+    const interest = (type: PlatformEventType): boolean => wants(type);
+    this.localInterest.add(interest);
+    const off = this.emitter.on('local', listener);
+    return () => {
+      off();
+      this.localInterest.delete(interest);
+    };
+  }
+
+  /**
+   * True when an event of this type would reach someone: a stream subscriber, the other nodes, or a
+   * local subscriber that wants the type. Sources on the SIP hot path ask first, and do not build an
+   * event (payload, timestamps) that nobody receives: with no webhook for calls and nobody watching the
+   * stream, a call publishes nothing.
+   */
+  wants(type: PlatformEventType): boolean {
+    if (this.closed) return false;
+    if (this.relay !== undefined || this.emitter.listenerCount('event') > 0) return true;
+    for (const interest of this.localInterest) if (interest(type)) return true;
+    return false;
   }
 
   /** Number of current subscribers (both kinds). */
@@ -76,6 +102,7 @@ export class EventBus {
     this.closed = true;
     this.stopRelay?.();
     this.emitter.removeAllListeners();
+    this.localInterest.clear();
     await this.relay?.close();
   }
 }

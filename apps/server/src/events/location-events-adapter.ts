@@ -7,20 +7,22 @@ import type { RegistrationEventType, RegistrationPayload } from './platform-even
 /** Subscribes `bus` to `location`; returns the function that stops it. */
 export function bridgeLocationEvents(
   location: Pick<LocationService, 'on'>,
-  bus: Pick<EventBus, 'publish'>,
+  bus: Pick<EventBus, 'publish' | 'wants'>,
   clock: () => number = Date.now,
 ): () => void {
   const stops = (['registered', 'refreshed', 'unregistered', 'expired'] as const).map((name) => {
     const type: RegistrationEventType = `registration.${name}`;
-    return location.on(name, (b) =>
+    return location.on(name, (b) => {
+      // Every REGISTER refreshes a binding: build the event only when someone takes it.
+      if (!bus.wants(type)) return;
       bus.publish({
         type,
         domain: b.domain.toLowerCase(),
         domainId: undefined,
         at: new Date(clock()).toISOString(),
         payload: registrationPayload(b),
-      }),
-    );
+      });
+    });
   });
   return () => stops.forEach((stop) => stop());
 }

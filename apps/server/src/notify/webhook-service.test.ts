@@ -173,6 +173,23 @@ describe.each(testBackends(pgdb))('WebhookService on %s', (_name, database) => {
     }
   });
 
+  it.skipIf(!database)('wants only the event types an active webhook subscribes to (and domain.deleted)', async () => {
+    expect(service.wants('call.ended')).toBe(false);
+    expect(service.wants('registration.refreshed')).toBe(false);
+    expect(service.wants('domain.deleted')).toBe(true);
+    const hook = await service.create(owner, { url: receiver.url, events: ['call.*'] });
+    expect(service.wants('call.ended')).toBe(true);
+    expect(service.wants('call.started')).toBe(true);
+    expect(service.wants('cdr.created')).toBe(false);
+    expect(service.wants('registration.refreshed')).toBe(false);
+    await service.update(owner, hook.id, { active: false });
+    expect(service.wants('call.ended')).toBe(false);
+    await service.update(owner, hook.id, { active: true });
+    expect(service.wants('call.ended')).toBe(true);
+    await service.remove(owner, hook.id);
+    expect(service.wants('call.ended')).toBe(false);
+  });
+
   it.skipIf(!database)('delivers subscribed events of its domain, signed over timestamp and body', async () => {
     const hook = await service.create(owner, { url: receiver.url, events: ['cdr.*'] });
     receiver.secret = hook.secret;

@@ -269,6 +269,19 @@ export class WebhookService {
 
   // ---- delivery ----
 
+  /**
+   * True when handle() could do anything with an event of this type: an active webhook (of any domain)
+   * subscribes to it, or it is `domain.deleted`, which handle() always needs for its cache.
+   */
+  wants(type: PlatformEvent['type']): boolean {
+    if (this.closed) return false;
+    if (type === 'domain.deleted') return true;
+    for (const { row } of this.cache.values()) {
+      if (row.active && row.events.some((f) => eventTypeMatches(f, type))) return true;
+    }
+    return false;
+  }
+
   /** Queues the event for every active webhook of its domain that subscribes to its type. */
   handle(event: PlatformEvent): void {
     if (this.closed) return;

@@ -199,7 +199,7 @@ export class TransactionLayer {
   sendRequest(request: SipRequest, target: SendTarget, handler: ClientTransactionHandler): ClientTransaction {
     if (this.closed) throw new TransactionError('CLOSED', 'the transaction layer is closed');
     if (request.method === 'ACK') throw new TransactionError('NOT_A_TRANSACTION', 'ACK is sent without a transaction');
-    const branch = request.via[0]?.params.get('branch');
+    const branch = request.firstVia()?.params.get('branch');
     if (branch === undefined || branch === null || !branch.startsWith(BRANCH_MAGIC_COOKIE)) {
       throw new TransactionError('MISSING_BRANCH', 'the top Via needs a branch starting with z9hG4bK');
     }
