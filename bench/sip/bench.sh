@@ -18,6 +18,9 @@
 #   KAMAILIO_TARGET                  anchor address                               (127.0.0.1:5070)
 #   BENCH_KEEP=1                     keep the temp dir (Handset log, data)
 #   BENCH_THREADS=1                  also print the CPU per scenario of each server thread
+#   BENCH_FLOOR=1                    register phase: also run bench/sip/node-floor.mjs, the least a Node event
+#                                    loop can do for the scenario (no parser, transactions or storage), and
+#                                    print its rate and CPU against Kamailio's: what Node's sockets cost here
 # Besides the rates it prints the server CPU (user+system, all threads and child processes) per successful
 # scenario, a figure that moves much less than the rates when other work shares the cores.
 # Before each call run the callee 9999 is unregistered at that target (Contact: *, unregister-all.xml):
@@ -44,6 +47,14 @@ want() { [ "$BENCH_TARGETS" = both ] || [ "$BENCH_TARGETS" = "$1" ]; }
 
 if want kamailio; then ensure_kamailio; fi
 if want handset; then start_handset; provision_handset "${DOMAIN:-127.0.0.1}"; fi
+FLOOR_PID=""
+if [ "${BENCH_FLOOR:-0}" = 1 ]; then
+  FLOOR_PORT="$(free_port)"
+  node "$BENCH_ROOT/bench/sip/node-floor.mjs" --port "$FLOOR_PORT" >"$BENCH_WORK/floor.log" 2>&1 &
+  FLOOR_PID=$!
+  trap '[ -n "$FLOOR_PID" ] && kill "$FLOOR_PID" 2>/dev/null; bench_cleanup' EXIT
+  sleep 0.5
+fi
 
 # run_one MODE TARGET COUNT CONC -> prints run.sh's line to stdout; sets RATE, OK, FAILED.
 run_one() {
@@ -71,7 +82,9 @@ cpu_ticks() {
 }
 CLK_TCK="$(getconf CLK_TCK)"
 # server_pids TARGET: the processes serving TARGET (handset | kamailio).
-server_pids() { if [ "$1" = kamailio ]; then cat "$KAMAILIO_PIDFILE" 2>/dev/null; else echo "$HANDSET_PID"; fi; }
+server_pids() {
+  case "$1" in kamailio) cat "$KAMAILIO_PIDFILE" 2>/dev/null;; floor) echo "$FLOOR_PID";; *) echo "$HANDSET_PID";; esac
+}
 # thread_ticks PID...: one "tid name ticks" line per thread of the processes (BENCH_THREADS=1 breakdown).
 thread_ticks() {
   local pid task
@@ -117,11 +130,16 @@ for phase in $BENCH_PHASES; do
     call) count=$CALL_COUNT; conc=$CALL_CONC; what="call+auth";;
     *) die "unknown phase $phase";;
   esac
-  k_rates=(); h_rates=(); k_cpu=(); h_cpu=(); k_failed=0; h_failed=0
+  k_rates=(); h_rates=(); k_cpu=(); h_cpu=(); k_failed=0; h_failed=0; f_rates=(); f_cpu=()
   for ((rep = 1; rep <= BENCH_REPEAT; rep++)); do
     # Alternate who goes first so neither side always gets the warmer (or the noisier) slot.
     if ((rep % 2)); then order="kamailio handset"; else order="handset kamailio"; fi
+    [ -n "$FLOOR_PID" ] && [ "$phase" = register ] && order="$order floor"
     for target in $order; do
+      if [ "$target" = floor ]; then
+        run_measured register floor "127.0.0.1:$FLOOR_PORT" "$count" "$conc"; f_rates+=("$RATE"); f_cpu+=("$CPU_US")
+        continue
+      fi
       want "$target" || continue
       if [ "$target" = kamailio ]; then
         [ "$phase" = call ] && clear_callee "$KAMAILIO_TARGET"
@@ -142,6 +160,10 @@ for phase in $BENCH_PHASES; do
   [ "$BENCH_TARGETS" = both ] && echo "ratio $phase Handset/Kamailio: $r (medians: $h_rate / $k_rate)"
   k_us="$(median "${k_cpu[@]}")"; h_us="$(median "${h_cpu[@]}")"
   [ "$BENCH_TARGETS" = both ] && echo "server CPU per $phase scenario: Handset ${h_us} us, Kamailio ${k_us} us (Kamailio/Handset $(ratio "$k_us" "$h_us"))"
+  if [ "${#f_rates[@]}" -gt 0 ]; then
+    f_rate="$(median "${f_rates[@]}")"
+    echo "node floor (bench/sip/node-floor.mjs): ${f_rate}/s, $(median "${f_cpu[@]}") us per scenario; floor/Kamailio $(ratio "$f_rate" "$k_rate"), Handset/floor $(ratio "$h_rate" "$f_rate")"
+  fi
   rows+=("| $date_utc | $commit | \`npm run bench:sip\` $what ${count}/${conc} $transport_name | $h_cell | $k_cell | $r |")
 done
 

@@ -63,7 +63,19 @@ export class CallTracker extends TypedEmitter<CallEvents> {
   /** An initial INVITE passed authentication and is being routed. */
   start(call: Omit<ActiveCall, 'startedAt' | 'answeredAt' | 'calleeDevice'>): void {
     if (this.calls.has(call.callId)) return;
-    const c: ActiveCall = { ...call, calleeDevice: undefined, startedAt: this.clock(), answeredAt: undefined };
+    // Every field named (not `...call`): one object shape for every call, and no copy of whatever else
+    // the caller's object carries.
+    const c: ActiveCall = {
+      callId: call.callId,
+      domain: call.domain,
+      caller: call.caller,
+      callee: call.callee,
+      callerTag: call.callerTag,
+      callerDevice: call.callerDevice,
+      calleeDevice: undefined,
+      startedAt: this.clock(),
+      answeredAt: undefined,
+    };
     this.calls.set(call.callId, { call: c, timer: undefined });
     this.emit('started', c);
   }
