@@ -121,6 +121,30 @@ Content-Length: 0
     expect(() => parseMessage(Buffer.from(text, 'latin1'))).toThrow(SipParseError);
   });
 
+  it('checks every Via of a request, and of a response the top one (the rest is read only on demand)', () => {
+    const head = (start: string, vias: string[]) =>
+      crlf(`${start}
+${vias.map((v) => `Via: ${v}`).join('\n')}
+From: <sip:a@example.com>;tag=1
+To: <sip:b@example.com>;tag=2
+Call-ID: via-check
+CSeq: 1 INVITE
+Content-Length: 0
+
+`);
+    const good = 'SIP/2.0/UDP proxy.example.com;branch=z9hG4bK1';
+    const bad = 'SIP/2.0/UDP bad host;branch=z9hG4bK2';
+    expect(() => parseMessage(head('INVITE sip:b@example.com SIP/2.0', [good, bad]))).toThrow(SipParseError);
+    expect(() => parseMessage(head('SIP/2.0 180 Ringing', [bad, good]))).toThrow(SipParseError);
+    expect(() => parseMessage(head('SIP/2.0 180 Ringing', []))).toThrow(/missing Via/);
+    const res = parseMessage(head('SIP/2.0 180 Ringing', [good, bad])) as SipResponse;
+    expect(res.topVia.params.get('branch')).toBe('z9hG4bK1');
+    // Forwarded as it came: our Via removed, the next hop's text untouched.
+    res.removeFirstValue('via');
+    expect(serializeMessage(res).toString()).toContain(`\r\nVia: ${bad}\r\n`);
+    expect(() => res.via).toThrow(SipParseError);
+  });
+
   it('answers a SIP/7.0 request with 505', () => {
     try {
       parseMessage(Buffer.from('OPTIONS sip:a@b SIP/7.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n'));

@@ -189,7 +189,11 @@ function checkVersion(version: string): void {
  * views built here are the ones the message keeps, so nothing is parsed twice.
  */
 function validate(msg: SipMessage): void {
-  if (msg.via.length === 0) throw new SipParseError('missing Via');
+  // A request's Via list is read whole (loop detection, §16.3 step 4), so all of it must parse. Of a
+  // response only the top Via is ever read (the transaction it matches, §17.1.3, §18.1.2); the rest is
+  // the next hops' and goes upstream as it came (§16.7 step 3), so it is parsed only if someone asks.
+  if (msg instanceof SipRequest ? msg.via.length === 0 : msg.firstVia() === undefined)
+    throw new SipParseError('missing Via');
   if (!msg.hasHeader('from')) missing('From');
   void msg.from;
   if (!msg.hasHeader('to')) missing('To');
