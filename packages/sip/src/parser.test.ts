@@ -110,12 +110,30 @@ Content-Length: 0
   it.each([
     ['no blank line', 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n'],
     ['two spaces in the request line', 'OPTIONS  sip:a@b SIP/2.0\r\n'],
-    ['a missing Call-ID', 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 OPTIONS\r\n\r\n'],
-    ['CSeq method mismatch', 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n'],
-    ['two To headers', 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nTo: <sip:c@d>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n'],
-    ['Content-Length beyond the datagram', 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 50\r\n\r\nabc'],
-    ['an unterminated quote', 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: "x <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n'],
-    ['a status code of 10 digits', 'SIP/2.0 4294967301 Big\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n'],
+    [
+      'a missing Call-ID',
+      'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 OPTIONS\r\n\r\n',
+    ],
+    [
+      'CSeq method mismatch',
+      'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n',
+    ],
+    [
+      'two To headers',
+      'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nTo: <sip:c@d>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n',
+    ],
+    [
+      'Content-Length beyond the datagram',
+      'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 50\r\n\r\nabc',
+    ],
+    [
+      'an unterminated quote',
+      'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: "x <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n',
+    ],
+    [
+      'a status code of 10 digits',
+      'SIP/2.0 4294967301 Big\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n',
+    ],
     ['binary garbage', '\u0000\u0001\u00ff\u00fe garbage'],
   ])('rejects %s with SipParseError', (_name, text) => {
     expect(() => parseMessage(Buffer.from(text, 'latin1'))).toThrow(SipParseError);
@@ -145,6 +163,32 @@ Content-Length: 0
     expect(() => res.via).toThrow(SipParseError);
   });
 
+  it('checks From and Contact of a request, and leaves those of a response to whoever reads them', () => {
+    const msg = (start: string) =>
+      crlf(`${start}
+Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK1
+From: no uri here;tag=1
+To: <sip:b@example.com>;tag=2
+Call-ID: from-check
+CSeq: 1 INVITE
+Contact: <sip:b@192.0.2.1
+Content-Length: 0
+
+`);
+    expect(() => parseMessage(msg('INVITE sip:b@example.com SIP/2.0'))).toThrow(SipParseError);
+    const res = parseMessage(msg('SIP/2.0 200 OK')) as SipResponse;
+    expect(res.to.params.get('tag')).toBe('2');
+    expect(() => res.from).toThrow(SipParseError);
+    expect(() => res.contacts).toThrow(SipParseError);
+    // A response still needs its From, and a parseable To (the tag a proxy and a UAC read).
+    const noFrom = msg('SIP/2.0 200 OK')
+      .toString()
+      .replace(/From: [^\r]*\r\n/, '');
+    expect(() => parseMessage(Buffer.from(noFrom))).toThrow(/missing From/);
+    const badTo = msg('SIP/2.0 200 OK').toString().replace('To: <sip:b@example.com>;tag=2', 'To: <sip:b@example.com');
+    expect(() => parseMessage(Buffer.from(badTo))).toThrow(SipParseError);
+  });
+
   it('answers a SIP/7.0 request with 505', () => {
     try {
       parseMessage(Buffer.from('OPTIONS sip:a@b SIP/7.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n'));
@@ -163,7 +207,7 @@ Content-Length: 0
       }
     }
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let n = 0; n < 2000; n++) {
       const b = Buffer.from(INVITE);
       for (let k = 0; k < 3; k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);

@@ -195,7 +195,10 @@ function validate(msg: SipMessage): void {
   if (msg instanceof SipRequest ? msg.via.length === 0 : msg.firstVia() === undefined)
     throw new SipParseError('missing Via');
   if (!msg.hasHeader('from')) missing('From');
-  void msg.from;
+  // A response's From and Contact, like its lower Vias, are for the UAC; a proxy passes them on
+  // unread (§16.7), so they are parsed when read. A request's are checked here.
+  const request = msg instanceof SipRequest;
+  if (request) void msg.from;
   if (!msg.hasHeader('to')) missing('To');
   void msg.to;
   const callId = msg.getHeader('call-id') ?? missing('Call-ID');
@@ -204,13 +207,10 @@ function validate(msg: SipMessage): void {
   const cseq = msg.cseq;
   const mf = msg.getHeader('max-forwards');
   if (mf !== undefined) parseSmallInt(mf, 'Max-Forwards', 255);
-  if (msg instanceof SipRequest) {
-    // RFC 3261 §8.2.2? CSeq method must match the request method (RFC 4475 §3.1.2.17 mismatch01).
-    if (cseq.method !== msg.method) throw new SipParseError('CSeq method does not match the request method');
-  }
-  const contacts = msg.contacts;
-  if (contacts === '*' && !(msg instanceof SipRequest && msg.method === 'REGISTER'))
-    throw new SipParseError('Contact * outside REGISTER');
+  if (!request) return;
+  // RFC 3261 §8.2.2? CSeq method must match the request method (RFC 4475 §3.1.2.17 mismatch01).
+  if (cseq.method !== msg.method) throw new SipParseError('CSeq method does not match the request method');
+  if (msg.contacts === '*' && msg.method !== 'REGISTER') throw new SipParseError('Contact * outside REGISTER');
 }
 
 function missing(name: string): never {
