@@ -28,7 +28,7 @@ import type { LocationService } from '../registrar/location-service.js';
 import type { SubscriberDirectory } from '../registrar/subscriber-directory.js';
 import type { CallTracker } from './call-tracker.js';
 import { type FlowTokenCodec, flowTarget } from './flow-token.js';
-import { Forwarding } from './forwarding.js';
+import { Forwarding, type ForwardingObserver } from './forwarding.js';
 import type { LocalIdentity } from './local-identity.js';
 import { defaultPort, resolveUriTarget } from './uri-target.js';
 import type { ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
@@ -357,9 +357,12 @@ export class ProxyCore {
     }
     const callee = unescapeUser(ruri.user);
     const isInvite = req.method === 'INVITE';
+    // Read before any response goes out: the transaction then packs the request (compact()), and reading
+    // it afterwards would unpack every header again.
+    const callId = req.callId;
     if (isInvite) {
       this.o.calls.start({
-        callId: req.callId,
+        callId,
         domain,
         caller: `${caller}@${callerDomain}`,
         callee: `${callee}@${domain}`,
@@ -369,7 +372,7 @@ export class ProxyCore {
     }
     const respondFinal = (res: SipResponse) => {
       txn.respond(res);
-      if (isInvite) this.o.calls.end(req.callId, { status: res.status, reason: res.reason });
+      if (isInvite) this.o.calls.end(callId, { status: res.status, reason: res.reason });
     };
 
     const bindings = this.o.location.lookup(`${callee}@${domain}`);
@@ -390,12 +393,7 @@ export class ProxyCore {
       layer: this.o.layer,
       server: txn,
       ringTimeoutMs: this.o.ringTimeoutMs,
-      observer: isInvite
-        ? {
-            onAnswered: (_res, device) => this.o.calls.answered(req.callId, device),
-            onFailed: (res) => this.o.calls.end(req.callId, { status: res.status, reason: res.reason }),
-          }
-        : undefined,
+      observer: isInvite ? this.callObserver(req.callId) : undefined,
     });
     this.track(txn, fwd);
     let sent = 0;
@@ -450,12 +448,7 @@ export class ProxyCore {
       layer: this.o.layer,
       server: txn,
       ringTimeoutMs: ringMs * stages.length + 1000,
-      observer: isInvite
-        ? {
-            onAnswered: (_res, device) => this.o.calls.answered(req.callId, device),
-            onFailed: (res) => this.o.calls.end(req.callId, { status: res.status, reason: res.reason }),
-          }
-        : undefined,
+      observer: isInvite ? this.callObserver(req.callId) : undefined,
       ...(group.strategy === 'sequential' && stages.length > 1 ? { nextStage: addStage, stageTimeoutMs: ringMs } : {}),
     });
     this.track(txn, fwd);
@@ -509,6 +502,14 @@ export class ProxyCore {
     if (result.reason === 'missing' || result.reason === 'stale') txn.respondStateless(challenge);
     else txn.respond(challenge);
     return false;
+  }
+
+  /** What the call tracker hears of a forwarded INVITE (the Call-ID is taken before the request is packed). */
+  private callObserver(callId: string): ForwardingObserver {
+    return {
+      onAnswered: (_res, device) => this.o.calls.answered(callId, device),
+      onFailed: (res) => this.o.calls.end(callId, { status: res.status, reason: res.reason }),
+    };
   }
 
   /** Builds the request for one binding (§16.6): target URI, Path routes, Record-Route, Max-Forwards, Via. */
