@@ -185,19 +185,19 @@ function checkVersion(version: string): void {
 }
 
 /**
- * RFC 3261 §8.1.1: the headers every request and response must carry, well formed. The parsed
- * views built here are the ones the message keeps, so nothing is parsed twice.
+ * RFC 3261 §8.1.1: the headers every request and response must carry, present and (those this
+ * stack reads of that kind of message) well formed. The parsed views built here are the ones the
+ * message keeps, so nothing is parsed twice.
  */
 function validate(msg: SipMessage): void {
+  const request = msg instanceof SipRequest;
   // A request's Via list is read whole (loop detection, §16.3 step 4), so all of it must parse. Of a
   // response only the top Via is ever read (the transaction it matches, §17.1.3, §18.1.2); the rest is
   // the next hops' and goes upstream as it came (§16.7 step 3), so it is parsed only if someone asks.
-  if (msg instanceof SipRequest ? msg.via.length === 0 : msg.firstVia() === undefined)
-    throw new SipParseError('missing Via');
+  if (request ? msg.via.length === 0 : msg.firstVia() === undefined) throw new SipParseError('missing Via');
   if (!msg.hasHeader('from')) missing('From');
   // A response's From and Contact, like its lower Vias, are for the UAC; a proxy passes them on
   // unread (§16.7), so they are parsed when read. A request's are checked here.
-  const request = msg instanceof SipRequest;
   if (request) void msg.from;
   if (!msg.hasHeader('to')) missing('To');
   void msg.to;

@@ -4,9 +4,9 @@
  */
 import type { Logger } from 'pino';
 import type { PlatformEvent } from './platform-event.js';
+import { TypedEmitter } from './typed-emitter.js';
 
 type PlatformEventType = PlatformEvent['type'];
-import { TypedEmitter } from './typed-emitter.js';
 
 /** The bus's own event map: one channel carrying every platform event. */
 export type EventBusEvents = {
