@@ -43,15 +43,25 @@ export interface CallTrackerOptions {
 
 /** Tracks calls by Call-ID and records their CDRs. */
 export class CallTracker extends TypedEmitter<CallEvents> {
-  private readonly calls = new Map<string, { call: ActiveCall; timer: NodeJS.Timeout | undefined }>();
+  /** Every call by Call-ID, with the time of its last sign of life (the 2xx, then each in-dialog request). */
+  private readonly calls = new Map<string, { call: ActiveCall; lastActivity: number }>();
   private readonly clock: () => number;
   private readonly dialogTimeoutMs: number;
+  private readonly sweepMs: number;
+  /**
+   * One timer for every answered call's dialog timeout, instead of a timer per call re-armed by each
+   * in-dialog request: it runs while answered calls exist and ends those silent for dialogTimeoutMs,
+   * at most sweepMs late (a minute for the default 4 h).
+   */
+  private sweeper: NodeJS.Timeout | undefined;
+  private answeredCount = 0;
   private readonly writes = new Set<Promise<void>>();
 
   constructor(private readonly o: CallTrackerOptions) {
     super();
     this.clock = o.clock ?? Date.now;
     this.dialogTimeoutMs = o.dialogTimeoutMs ?? 4 * 3600_000;
+    this.sweepMs = Math.min(60_000, Math.max(10, Math.floor(this.dialogTimeoutMs / 8)));
     this.onListenerError = (err, event) => o.logger?.error({ err, event }, 'call event listener failed');
   }
 
@@ -76,7 +86,7 @@ export class CallTracker extends TypedEmitter<CallEvents> {
       startedAt: this.clock(),
       answeredAt: undefined,
     };
-    this.calls.set(call.callId, { call: c, timer: undefined });
+    this.calls.set(call.callId, { call: c, lastActivity: c.startedAt });
     this.emit('started', c);
   }
 
@@ -86,14 +96,16 @@ export class CallTracker extends TypedEmitter<CallEvents> {
     if (!entry || entry.call.answeredAt !== undefined) return;
     entry.call.answeredAt = this.clock();
     entry.call.calleeDevice = calleeDevice;
-    this.arm(callId);
+    entry.lastActivity = entry.call.answeredAt;
+    this.answeredCount++;
+    this.sweeper ??= setInterval(() => this.sweep(), this.sweepMs).unref();
     this.emit('answered', entry.call);
   }
 
   /** Any in-dialog request: the dialog is alive, push the timeout back. */
   touch(callId: string): void {
     const entry = this.calls.get(callId);
-    if (entry?.call.answeredAt !== undefined) this.arm(callId);
+    if (entry?.call.answeredAt !== undefined) entry.lastActivity = this.clock();
   }
 
   /** True when a call with that Call-ID is known. */
@@ -116,8 +128,8 @@ export class CallTracker extends TypedEmitter<CallEvents> {
     const entry = this.calls.get(callId);
     if (!entry) return;
     this.calls.delete(callId);
-    clearTimeout(entry.timer);
     const { call } = entry;
+    if (call.answeredAt !== undefined && --this.answeredCount === 0) this.stopSweeper();
     const endedAt = this.clock();
     const hangupBy =
       outcome.hangupBy ??
@@ -152,18 +164,22 @@ export class CallTracker extends TypedEmitter<CallEvents> {
   async close(): Promise<void> {
     for (const callId of [...this.calls.keys()])
       this.end(callId, { status: 503, reason: 'Server shutting down', hangupBy: 'system' });
+    this.stopSweeper();
     await Promise.all([...this.writes]);
   }
 
-  private arm(callId: string): void {
-    const entry = this.calls.get(callId);
-    if (!entry) return;
-    clearTimeout(entry.timer);
-    entry.timer = setTimeout(
-      () => this.end(callId, { status: 408, reason: 'Dialog timeout', disposition: 'answered', hangupBy: 'system' }),
-      this.dialogTimeoutMs,
-    );
-    entry.timer.unref();
+  /** Ends the answered calls that showed no sign of life for dialogTimeoutMs (a BYE that was lost). */
+  private sweep(): void {
+    const silentSince = this.clock() - this.dialogTimeoutMs;
+    for (const [callId, entry] of this.calls) {
+      if (entry.call.answeredAt === undefined || entry.lastActivity > silentSince) continue;
+      this.end(callId, { status: 408, reason: 'Dialog timeout', disposition: 'answered', hangupBy: 'system' });
+    }
+  }
+
+  private stopSweeper(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 }
 
