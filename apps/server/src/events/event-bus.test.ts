@@ -204,6 +204,18 @@ describe('location adapter', () => {
   });
 });
 
+/** A call from a@example.com to b@example.com, from a device that said nothing about itself. */
+function startCall(calls: CallTracker, callId: string): void {
+  calls.start({
+    callId,
+    domain: 'example.com',
+    caller: 'a@example.com',
+    callee: 'b@example.com',
+    callerTag: 't',
+    callerDevice: undefined,
+  });
+}
+
 describe('call adapter', () => {
   it('publishes started, answered, ended and, once stored, cdr.created with the stored id', async () => {
     let now = T0;
@@ -247,14 +259,7 @@ describe('call adapter', () => {
     const adapter = new CallEventsAdapter(bus);
     const calls = new CallTracker({ sink: adapter.wrapSink({ insert: () => Promise.reject(new Error('db down')) }) });
     adapter.bridge(calls);
-    calls.start({
-      callId: 'c2',
-      domain: 'example.com',
-      caller: 'a@example.com',
-      callee: 'b@example.com',
-      callerTag: 't',
-      callerDevice: undefined,
-    });
+    startCall(calls, 'c2');
     calls.end('c2', { status: 486, reason: 'Busy Here' });
     await calls.close();
     expect(seen.map((e) => e.type)).toEqual(['call.started', 'call.ended']);
@@ -270,14 +275,7 @@ describe('call adapter with nobody listening', () => {
     const adapter = new CallEventsAdapter(bus);
     const calls = new CallTracker({ sink: adapter.wrapSink({ insert: (c) => Promise.resolve(void stored.push(c)) }) });
     adapter.bridge(calls);
-    calls.start({
-      callId: 'c3',
-      domain: 'example.com',
-      caller: 'a@example.com',
-      callee: 'b@example.com',
-      callerTag: 't',
-      callerDevice: undefined,
-    });
+    startCall(calls, 'c3');
     calls.answered('c3', undefined);
     calls.end('c3', { status: 200, reason: 'OK', hangupBy: 'callee' });
     await calls.close();
@@ -290,14 +288,7 @@ describe('call adapter with nobody listening', () => {
       (e) => seen.push(e),
       (type) => type === 'cdr.created',
     );
-    calls.start({
-      callId: 'c4',
-      domain: 'example.com',
-      caller: 'a@example.com',
-      callee: 'b@example.com',
-      callerTag: 't',
-      callerDevice: undefined,
-    });
+    startCall(calls, 'c4');
     calls.end('c4', { status: 486, reason: 'Busy Here' });
     await calls.close();
     expect(seen.map((e) => e.type)).toEqual(['cdr.created']);
