@@ -238,6 +238,33 @@ export async function listenToRemoteAudio(page: Page): Promise<void> {
   });
 }
 
+type SentWindow = { __handsetDtmfSent?: string[] };
+
+/**
+ * Starts recording the tones the page's newest open call sends: every `tonechange` of its audio
+ * sender's RTCDTMFSender (the moment the browser starts playing a tone out as RFC 4733 events).
+ * Tells a key press the app lost from a tone the far end did not hear.
+ */
+export async function recordDtmfSent(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as PcWindow & SentWindow;
+    const pc = (w.__handsetPcs ?? []).filter((p) => p.signalingState !== 'closed').at(-1);
+    const dtmf = pc?.getSenders().find((s) => s.track?.kind === 'audio')?.dtmf;
+    if (!dtmf) throw new Error('no audio sender with DTMF to record');
+    const sent: string[] = [];
+    w.__handsetDtmfSent = sent;
+    dtmf.addEventListener('tonechange', (e) => {
+      const tone = (e as RTCDTMFToneChangeEvent).tone;
+      if (tone) sent.push(tone);
+    });
+  });
+}
+
+/** Tones {@link recordDtmfSent} has seen the page start sending, in order. */
+export function dtmfSent(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...((window as unknown as SentWindow).__handsetDtmfSent ?? [])]);
+}
+
 /** Keys {@link listenToRemoteAudio} has heard so far, in order. */
 export function dtmfHeard(page: Page): Promise<string[]> {
   return page.evaluate(() => [...((window as unknown as ListenWindow).__handsetDtmfHeard ?? [])]);
