@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `handset` command: `start` runs the server; the other commands administer the directory. */
 import { pino } from 'pino';
+import { applyRuntimeTuning } from '../config/runtime-tuning.js';
 import { loadServerConfig } from '../config/server-config.js';
 import { runCli } from './run-cli.js';
 
@@ -8,6 +9,9 @@ import { runCli } from './run-cli.js';
 async function start(): Promise<number> {
   const config = loadServerConfig();
   const logger = pino({ level: config.logLevel, base: { service: 'handset' } });
+  // Before the server allocates anything: how V8 collects this process's garbage.
+  const tuning = applyRuntimeTuning(config.parallelScavenge);
+  logger.info(tuning, 'V8 runtime tuning');
   // Loaded lazily so that directory commands do not pay for the whole server.
   const { startHandset } = await import('../main.js');
   let server: Awaited<ReturnType<typeof startHandset>>;

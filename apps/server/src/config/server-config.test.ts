@@ -141,6 +141,16 @@ describe('loadServerConfig', () => {
     }
   });
 
+  it('reads HANDSET_PARALLEL_SCAVENGE as auto, on or off (auto by default)', () => {
+    expect(load({}).parallelScavenge).toBe('auto');
+    expect(load({ HANDSET_PARALLEL_SCAVENGE: 'off' }).parallelScavenge).toBe('off');
+    expect(load({ HANDSET_PARALLEL_SCAVENGE: 'on' }).parallelScavenge).toBe('on');
+    for (const bad of ['yes', 'OFF ', '2']) {
+      const err = errorOf({ HANDSET_PARALLEL_SCAVENGE: bad });
+      expect(err.message).toContain('HANDSET_PARALLEL_SCAVENGE must be "auto", "on" or "off"');
+    }
+  });
+
   it('names every bad variable at once', () => {
     const err = errorOf({ HANDSET_SIP_PORT: 'x', HANDSET_HTTP_PORT: 'y' });
     expect(err.message).toContain('HANDSET_SIP_PORT');

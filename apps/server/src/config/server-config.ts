@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { decodeKey } from './key-encoding.js';
+import type { ParallelScavengeSetting } from './runtime-tuning.js';
 import type { IceConfig } from './turn-credentials.js';
 
 /** pino log levels accepted by HANDSET_LOG_LEVEL. */
@@ -99,6 +100,8 @@ export interface ServerConfig {
   redisUrl: string | undefined;
   /** Softphone provisioning (the SessionTalk endpoint). */
   provisioning: ProvisioningConfig;
+  /** HANDSET_PARALLEL_SCAVENGE: V8's young-generation collector on worker threads (see runtime-tuning.ts). */
+  parallelScavenge: ParallelScavengeSetting;
 }
 
 /** Limits of the public provisioning endpoint. */
@@ -257,6 +260,9 @@ const envSchema = z
       .optional(),
     HANDSET_TURN_TTL_S: positiveInt(7 * 86_400).default(86_400),
     HANDSET_PROVISION_RATE_LIMIT: wholeNumber(0, 10_000_000).default(60),
+    HANDSET_PARALLEL_SCAVENGE: z
+      .enum(['auto', 'on', 'off'], { error: 'must be "auto", "on" or "off"' })
+      .default('auto'),
   })
   .superRefine((e, ctx) => {
     if (e.HANDSET_REG_MIN_EXPIRES > e.HANDSET_REG_MAX_EXPIRES) {
@@ -384,5 +390,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
     mail: { smtpUrl: e.HANDSET_SMTP_URL, from: e.HANDSET_MAIL_FROM },
     redisUrl: e.REDIS_URL,
     provisioning: { rateLimitPerMinute: e.HANDSET_PROVISION_RATE_LIMIT },
+    parallelScavenge: e.HANDSET_PARALLEL_SCAVENGE,
   };
 }

@@ -1,0 +1,52 @@
+/**
+ * V8 settings the server applies to its own process at start-up, before the SIP stack allocates.
+ *
+ * Parallel scavenging: V8 splits each young-generation collection between the main thread and
+ * its platform worker threads. On a host with one or two cores those workers compete with the
+ * event loop (and, under load, with the peers on the same machine) for the same cores: in
+ * `npm run bench:sip` on a 2-core host the main thread's pauses were as long with the helpers
+ * as without them (1261 against 1313 ms over a call run), and the helpers spent another 1682 ms
+ * of CPU on top (`--trace-gc-nvp`, `background.scavenge.parallel`). So `auto` turns it off there
+ * and leaves V8's default on larger hosts.
+ */
+import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+
+/** HANDSET_PARALLEL_SCAVENGE: `auto` (off on hosts with at most this many cores), `on`, `off`. */
+export type ParallelScavengeSetting = 'auto' | 'on' | 'off';
+
+/** At most this many cores, `auto` scavenges on the main thread alone. */
+export const SMALL_HOST_CORES = 2;
+
+/** Whether young-generation collections should use V8's worker threads. */
+export function parallelScavengeWanted(setting: ParallelScavengeSetting, cores = availableParallelism()): boolean {
+  if (setting === 'on') return true;
+  if (setting === 'off') return false;
+  return cores > SMALL_HOST_CORES;
+}
+
+/** What {@link applyRuntimeTuning} decided. */
+export interface RuntimeTuning {
+  readonly parallelScavenge: boolean;
+  readonly cores: number;
+  /** The V8 flag set, or undefined when V8's default (or the node command line's) was kept. */
+  readonly v8Flag: string | undefined;
+}
+
+/**
+ * Applies the setting to this process. V8 reads the scavenger flag at every collection, so it takes
+ * effect at once. `auto` on a larger host sets nothing, so that a `--no-parallel-scavenge` given to
+ * node itself still holds. `setFlags` is V8's, replaceable only to observe the call.
+ */
+export function applyRuntimeTuning(
+  setting: ParallelScavengeSetting,
+  options: { cores?: number; setFlags?: (flags: string) => void } = {},
+): RuntimeTuning {
+  const cores = options.cores ?? availableParallelism();
+  const parallelScavenge = parallelScavengeWanted(setting, cores);
+  let v8Flag: string | undefined;
+  if (!parallelScavenge) v8Flag = '--no-parallel-scavenge';
+  else if (setting === 'on') v8Flag = '--parallel-scavenge';
+  if (v8Flag !== undefined) (options.setFlags ?? setFlagsFromString)(v8Flag);
+  return { parallelScavenge, cores, v8Flag };
+}
