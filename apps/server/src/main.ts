@@ -51,7 +51,6 @@ import { CallEventsAdapter } from './events/call-events-adapter.js';
 import { bridgeDirectoryEvents } from './events/directory-events-adapter.js';
 import { EventBus } from './events/event-bus.js';
 import { bridgeLocationEvents } from './events/location-events-adapter.js';
-import { RedisEventRelay } from './events/redis-event-relay.js';
 import { createSmtpMailer } from './notify/mailer.js';
 import { WebhookService } from './notify/webhook-service.js';
 import { openStore } from './store/open-store.js';
@@ -109,7 +108,12 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     if (smtp) cleanups.push(() => smtp.close());
     const services = createDirectoryServices(store, secrets, { mailer: opts.mailer ?? smtp });
     // Platform events (registrations, calls, CDRs, directory changes) for /api/v1/events and webhooks.
-    const relay = config.redisUrl ? await RedisEventRelay.connect({ url: config.redisUrl, logger }) : undefined;
+    // ioredis is loaded only for a cluster: loading it turns String.prototype into a dictionary-mode
+    // object in V8 (its `class VerbatimString extends String`), and every string method call in the
+    // SIP parser then goes through a generic property load (see docs/benchmarks.md, 2026-12-03).
+    const relay = config.redisUrl
+      ? await (await import('./events/redis-event-relay.js')).RedisEventRelay.connect({ url: config.redisUrl, logger })
+      : undefined;
     const bus = new EventBus({ logger, relay });
     cleanups.push(() => bus.close());
     bridgeDirectoryEvents((l) => services.events.on('change', l), bus);
