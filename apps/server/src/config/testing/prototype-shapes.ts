@@ -5,7 +5,8 @@
  */
 import { TestHandset } from '../../sip/testing/test-handset.js';
 
-// V8's own check, written in its natives syntax (which TypeScript cannot parse).
+// V8's own check, written in its natives syntax (which TypeScript cannot parse, hence the Function constructor).
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const hasFastProperties = new Function('o', 'return %HasFastProperties(o)') as (o: object) => boolean;
 
 if (process.argv[2] === 'ioredis') await import('ioredis');
@@ -22,7 +23,7 @@ const prototypes: Record<string, object> = {
   Promise: Promise.prototype,
   Uint8Array: Uint8Array.prototype,
   TypedArray: Object.getPrototypeOf(Uint8Array.prototype) as object,
-  Buffer: Buffer.prototype,
+  Buffer: Buffer.prototype as object,
   Error: Error.prototype,
 };
 const slow = Object.keys(prototypes).filter((name) => !hasFastProperties(prototypes[name]!));
