@@ -15,6 +15,12 @@ export interface Binding {
   path: string[];
   callId: string;
   cseq: number;
+  /**
+   * Top Via branch of the REGISTER that last wrote the binding (RFC 3261 branch ids only), so its
+   * retransmissions are recognised without a transaction kept (see Registrar). Not stored: after a
+   * restart it is unknown, and a late retransmission is then refused as out of order.
+   */
+  branch?: string | undefined;
   /** Milliseconds since the epoch. */
   expiresAt: number;
   /** The connection the REGISTER came over, for stream transports. */

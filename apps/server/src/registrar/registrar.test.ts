@@ -3,6 +3,7 @@ import {
   DigestAuthenticator,
   type Flow,
   parseMessage,
+  serializeMessage,
   type SipRequest,
   type SipResponse,
 } from '@handset/sip';
@@ -132,6 +133,69 @@ describe('Registrar', () => {
     expect((await authed({})).getHeader('date')).toBe('Wed, 02 Dec 2026 15:04:05 GMT');
     now += 300;
     expect((await authed({})).getHeader('date')).toBe('Wed, 02 Dec 2026 15:04:06 GMT');
+  });
+
+  describe('retransmissions of an answered REGISTER (no transaction kept for its 200)', () => {
+    /** The authorized REGISTER of one scenario, answered, and its datagram to send again. */
+    async function answered(opts: Parameters<typeof register>[0] = {}, flow: Flow = udp) {
+      const challenge = await registrar.handleRegister(register(opts), flow);
+      const auth = computeAuthorization(challenge.getHeaders('www-authenticate')[0]!, {
+        username: '1001',
+        password: users.get('example.test\n1001')!,
+        method: 'REGISTER',
+        uri: 'sip:example.test',
+      });
+      const text = serializeMessage(register({ ...opts, auth }));
+      const again = () => parseMessage(text) as SipRequest;
+      const first = await registrar.answer(again(), flow);
+      expect(first.response.status).toBe(200);
+      return { first, again };
+    }
+
+    it('answers the same datagram again with the 200 from the bindings, statelessly, before authentication', async () => {
+      const { first, again } = await answered({ contact: '<sip:1001@192.0.2.7:40000>;expires=600' });
+      expect(first.stateless).toBe(true);
+      events.length = 0;
+      now += 10_000;
+      const retry = await registrar.answer(again(), udp);
+      // Its nonce count was used by the first: authenticating again would refuse it as a replay.
+      expect(retry.response.status).toBe(200);
+      expect(retry.stateless).toBe(true);
+      expect(retry.response.getHeaders('contact')).toEqual(['<sip:1001@192.0.2.7:40000>;expires=590']);
+      expect(retry.response.getHeader('call-id')).toBe(first.response.getHeader('call-id'));
+      expect(retry.response.getHeader('to')).toBe(first.response.getHeader('to'));
+      expect(events).toEqual([]);
+    });
+
+    it('is not recognised from another source, after 32 s, or for a removal', async () => {
+      const fromElsewhere = await answered();
+      const other: Flow = { ...udp, id: 'udp:b', remote: { address: '192.0.2.99', port: 40000 } };
+      expect((await registrar.answer(fromElsewhere.again(), other)).response.status).toBe(401); // nonce count replayed
+
+      const late = await answered();
+      now += 32_001;
+      expect((await registrar.answer(late.again(), udp)).response.status).toBe(401);
+
+      const removal = await answered({ expires: '0' });
+      // Nothing is left to recognise it by: it goes through the transaction, which absorbs it.
+      expect(removal.first.stateless).toBe(false);
+    });
+
+    it('keeps the transaction for a request without an RFC 3261 branch', async () => {
+      const challenge = await registrar.handleRegister(register({}), udp);
+      const auth = computeAuthorization(challenge.getHeaders('www-authenticate')[0]!, {
+        username: '1001',
+        password: users.get('example.test\n1001')!,
+        method: 'REGISTER',
+        uri: 'sip:example.test',
+      });
+      const text = serializeMessage(register({ auth }))
+        .toString()
+        .replace(/branch=z9hG4bK/, 'branch=rfc2543-');
+      const res = await registrar.answer(parseMessage(Buffer.from(text)) as SipRequest, udp);
+      expect(res.response.status).toBe(200);
+      expect(res.stateless).toBe(false);
+    });
   });
 
   it('answers a wrong password and an unknown user the same way', async () => {

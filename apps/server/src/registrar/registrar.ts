@@ -3,6 +3,7 @@
  * SIP Outbound instance/reg-id bindings (RFC 5626 §6), Path (RFC 3327).
  */
 import {
+  BRANCH_MAGIC_COOKIE,
   createResponse,
   type DigestAuthenticator,
   type Flow,
@@ -16,6 +17,7 @@ import {
   type SipRequest,
   type SipResponse,
   unescapeUser,
+  viaBranch,
 } from '@handset/sip';
 import type { Logger } from 'pino';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
@@ -25,6 +27,12 @@ import type { SubscriberDirectory } from './subscriber-directory.js';
 
 /** RFC 3261 §20.19: delta-seconds above 2**32-1 are taken as 2**32-1. */
 const MAX_DELTA_SECONDS = 4294967295;
+
+/**
+ * How long a REGISTER's retransmissions are answered from its bindings: 64*T1, the 32 s a
+ * non-INVITE server transaction would stay Completed for them (RFC 3261 §17.2.2, Timer J).
+ */
+const RETRANSMISSION_WINDOW_MS = 64 * 500;
 
 /** Policy knobs of the registrar. */
 export interface RegistrarPolicy {
@@ -54,11 +62,16 @@ export interface RegistrarOptions {
 }
 
 /**
- * The registrar's answer to one REGISTER. `stateless`: the response is a challenge that processing
- * the same request again would regenerate with no other effect (no credentials, or a stale nonce),
- * so it may be sent as a stateless UAS sends it (RFC 3261 §8.2.7), with no transaction kept for the
- * 32 s of Completed. Every other answer has an effect (a binding, a counted failure) and is sent
- * through the transaction, which absorbs retransmissions.
+ * The registrar's answer to one REGISTER. `stateless`: the response may be sent as a stateless UAS
+ * sends it (RFC 3261 §8.2.7), with no transaction kept for the 32 s of Completed, because a
+ * retransmission of the request gets the same answer with no other effect:
+ * - a challenge (no credentials, or a stale nonce), which processing again regenerates;
+ * - the 200 of a REGISTER whose every contact is now bound: its bindings remember the request's
+ *   Call-ID, CSeq, top Via branch and source, and a retransmission that matches them within 32 s
+ *   is answered from the bindings again, before authentication (its nonce count was used), just as
+ *   a Completed transaction would resend its 200. This is what a registrar answers most.
+ * Every other answer has an effect nothing would recognise again (a removal, a counted failure) and
+ * is sent through the transaction, which absorbs retransmissions.
  */
 export interface RegisterAnswer {
   readonly response: SipResponse;
@@ -104,6 +117,10 @@ export class Registrar {
     const user = unescapeUser(to.user);
     if (!(await this.o.directory.isLocalDomain(domain))) return reply(404, { reason: 'Domain not served here' });
     const aor = `${user}@${domain}`;
+
+    // A retransmission of a REGISTER already answered 200 (see RegisterAnswer).
+    const retransmitted = this.retransmissionOf(req, aor, flow);
+    if (retransmitted !== undefined) return { response: this.ok(req, aor, retransmitted), stateless: true };
 
     // Brute-force protection: a blocked source gets 403 without a challenge.
     if (this.o.limiter.isBlocked(flow.remote.address)) {
@@ -167,6 +184,7 @@ export class Registrar {
       return reply(403, { reason: `Too many contacts (at most ${this.o.policy.maxContacts})` });
     }
     const path = this.pathOf(req);
+    const branch = rfc3261Branch(req);
     const changes: Array<{ binding: Binding; expires: number; existing: Binding | undefined }> = [];
     for (const c of contacts) {
       const requested = contactExpires(c, headerExpires) ?? this.o.policy.defaultExpires;
@@ -202,6 +220,7 @@ export class Registrar {
           path: path.map(ownCopy),
           callId: ownCopy(callId),
           cseq,
+          branch: ownCopyOf(branch),
           expiresAt: now + expires * 1000,
           flowId: flow.reliable ? flow.id : undefined,
           transport: flow.protocol,
@@ -226,9 +245,39 @@ export class Registrar {
       if (flow.reliable) this.o.setFlowRegistered(flow, true);
     }
     this.enforceMaxContacts(aor, flow);
-    return stateful(
-      this.ok(req, aor, changes.some((c) => c.binding.regId !== undefined && c.expires > 0) && path.length === 0),
+    const response = this.ok(
+      req,
+      aor,
+      changes.some((c) => c.binding.regId !== undefined && c.expires > 0) && path.length === 0,
     );
+    // Every contact bound, with a branch to know the request by: its retransmissions are answered
+    // from the bindings (retransmissionOf), so no transaction needs to wait 32 s for them.
+    const recognisable = branch !== undefined && changes.every((c) => c.expires > 0);
+    return { response, stateless: recognisable };
+  }
+
+  /**
+   * RFC 3261 §17.2.3 matches a retransmission by branch, sent-by and method; here the request's
+   * bindings stand in for the transaction: one written by this Call-ID, CSeq and branch, from this
+   * same source, less than 32 s ago. Returns whether the 200 carried Require: outbound, or undefined
+   * when this is not such a retransmission.
+   */
+  private retransmissionOf(req: SipRequest, aor: string, flow: Flow): boolean | undefined {
+    const branch = rfc3261Branch(req);
+    if (branch === undefined) return undefined;
+    const callId = req.callId;
+    const cseq = req.cseq.seq;
+    const since = this.clock() - RETRANSMISSION_WINDOW_MS;
+    let found = false;
+    let outbound = false;
+    for (const b of this.o.location.lookup(aor)) {
+      if (b.branch !== branch || b.callId !== callId || b.cseq !== cseq || b.receivedAt < since) continue;
+      if (b.sourceAddress !== flow.remote.address || b.sourcePort !== flow.remote.port) return undefined;
+      found = true;
+      if (b.regId !== undefined) outbound = true;
+    }
+    if (!found) return undefined;
+    return outbound && this.pathOf(req).length === 0;
   }
 
   /** Over the cap, the bindings registered longest ago give way (as phones that changed address leave stale ones). */
@@ -281,6 +330,12 @@ export class Registrar {
 }
 
 const stateful = (response: SipResponse): RegisterAnswer => ({ response, stateless: false });
+
+/** The request's top Via branch when it is an RFC 3261 one (magic cookie), which is unique per transaction (§8.1.1.7). */
+function rfc3261Branch(req: SipRequest): string | undefined {
+  const branch = viaBranch(req.topVia);
+  return branch !== undefined && branch.startsWith(BRANCH_MAGIC_COOKIE) ? branch : undefined;
+}
 
 function parseDelta(v: string): number {
   const t = v.trim();

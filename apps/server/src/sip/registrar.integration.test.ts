@@ -2,7 +2,6 @@
  * REGISTER against a whole Handset over real sockets on 127.0.0.1 (RFC 3261 §10, RFC 7118):
  * digest challenge, bindings per transport, expiry rules, brute-force block, metrics.
  */
-import { serializeMessage } from '@handset/sip';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, TestHandset } from './testing/test-handset.js';
 import type { TestUa, TestUaTransport } from './testing/test-ua.js';
@@ -189,10 +188,17 @@ describe('registrar over real sockets', () => {
     expect(await h.metrics()).toMatch(/handset_registration_events_total\{event="registered"\} \d+/);
   });
 
-  it('a retransmitted REGISTER is challenged afresh with nothing held, and a retransmitted authorized one gets its 200 again', async () => {
+  it('a retransmitted REGISTER is challenged afresh with nothing held, and a retransmitted authorized one gets its 200 again, also with nothing held', async () => {
     const ext = await newUser();
     const phone = await ua('udp', ext);
     const held = async () => (await h.metric('handset_sip_transactions')) ?? 0;
+    const failures = async () => {
+      const text = await h.metrics();
+      let n = 0;
+      for (const m of text.matchAll(/^handset_sip_auth_failures_total\{[^}]*\} (\d+)$/gm)) n += Number(m[1]);
+      return n;
+    };
+    const refreshed = async () => (await h.metric('handset_registration_events_total{event="refreshed"}')) ?? 0;
     const before = await held();
     const req = phone.createRequest('REGISTER', { headers: [['Expires', '300']] });
     const first = phone.sendRequest(req);
@@ -210,12 +216,30 @@ describe('registrar over real sockets', () => {
     const second = phone.sendRequest(authorized);
     const ok = await second.final();
     expect(ok.status).toBe(200);
+    const failuresAfterOk = await failures();
+    const refreshedAfterOk = await refreshed();
+    expect(await held()).toBeLessThanOrEqual(before);
     phone.send(authorized);
     await second.waitResponse((r) => r !== ok);
-    // Absorbed by the Completed transaction: the same 200 byte for byte, not a replayed nonce count refused.
+    // Recognised by its binding (Call-ID, CSeq, branch, source): the same 200 with the same binding,
+    // not its used nonce count refused, not counted as a failure, not a second refresh.
     expect(second.responses.map((r) => r.status)).toEqual([200, 200]);
-    expect(serializeMessage(second.responses[1]!).equals(serializeMessage(ok))).toBe(true);
-    expect(await held()).toBeGreaterThanOrEqual(1);
+    expect([...bindingsOf(second.responses[1]!).keys()]).toEqual([phone.contactUri]);
+    expect(second.responses[1]!.getHeader('call-id')).toBe(ok.getHeader('call-id'));
+    expect(second.responses[1]!.getHeader('to')).toBe(ok.getHeader('to'));
+    expect(await failures()).toBe(failuresAfterOk);
+    expect(await refreshed()).toBe(refreshedAfterOk);
+    expect(await held()).toBeLessThanOrEqual(before);
+
+    // The same Call-ID and CSeq on a new branch is a new request, and an old one: 500 out of order (§10.3 step 7).
+    const probe = phone.createRequest('REGISTER', { headers: [['Expires', '300']] });
+    probe.setHeader('Call-ID', authorized.callId);
+    const fresh = await phone.sendRequest(probe).final();
+    expect(fresh.status).toBe(401);
+    const stale = phone.withCredentials(probe, fresh);
+    stale.setHeader('CSeq', `${authorized.cseq.seq} REGISTER`);
+    const third = await phone.sendRequest(stale).final();
+    expect([third.status, third.reason]).toEqual([500, 'Out of order REGISTER']);
   });
 
   it('a binding expires on time: gone from the location service and from the next 200', async () => {
