@@ -47,4 +47,27 @@ describe('NonceCountTracker', () => {
     expect(tracker.accept('e', 1, issued.e!)).toBe('replay');
     expect(tracker.accept('f', 1, now())).toBe('accepted');
   });
+
+  it('keeps evicting the oldest, and expiring in order, through many thousand turns of a full tracker', () => {
+    const { tracker, advance, now } = setup(2000);
+    const issued: number[] = [];
+    for (let i = 0; i < 9000; i++) {
+      issued.push(now());
+      expect(tracker.accept(`n${i}`, 1, now())).toBe('accepted');
+      advance(1);
+    }
+    expect(tracker.size).toBe(2000);
+    // The newest 2000 are tracked (a repeat is a replay); the ones evicted before are forgotten.
+    expect(tracker.accept('n8999', 1, issued[8999]!)).toBe('replay');
+    expect(tracker.accept('n7000', 1, issued[7000]!)).toBe('replay');
+    expect(tracker.accept('n6999', 2, issued[6999]!)).toBe('forgotten');
+    expect(tracker.accept('n0', 2, issued[0]!)).toBe('forgotten');
+    // Time passes: every tracked nonce expires, oldest first, and a new one is tracked alone.
+    advance(10_000 - 1000);
+    expect(tracker.accept('late', 1, now())).toBe('accepted');
+    expect(tracker.size).toBe(1001);
+    advance(1001);
+    expect(tracker.accept('later', 1, now())).toBe('accepted');
+    expect(tracker.size).toBe(2);
+  });
 });

@@ -2,7 +2,7 @@
  * Nonce-count replay protection (RFC 7616 §3.4 "nc", §5.5; RFC 2617 §3.2.2): for each nonce the
  * highest nc accepted so far; a request that repeats or lowers it is a replay.
  *
- * Memory is bounded two ways. Entries die with their nonce (issued + ttl): the map is kept in
+ * Memory is bounded two ways. Entries die with their nonce (issued + ttl): a queue keeps them in
  * first-use order, which follows issue order closely, so expired entries are pruned from its
  * front. And at most `maxEntries` are kept: when full, the oldest entry is dropped and its
  * issue time raises a watermark; a nonce issued at or before the watermark that is no longer
@@ -30,9 +30,19 @@ interface Entry {
   readonly issuedAt: number;
 }
 
-/** Tracks the highest nonce-count accepted per nonce. */
+/**
+ * Tracks the highest nonce-count accepted per nonce. The first-use order lives in a queue of its
+ * own rather than in the Map's iteration order: V8 leaves a deleted Map entry in place until the
+ * table is rebuilt, so reaching the oldest live entry through an iterator walks over every entry
+ * deleted before it. With the tracker full (each accept dropping the oldest) that walk grew to tens
+ * of thousands of steps per REGISTER.
+ */
 export class NonceCountTracker {
   readonly #entries = new Map<string, Entry>();
+  /** Nonces in first-use order from #head on (the ones before #head are gone); with their entries. */
+  #order: string[] = [];
+  #orderEntries: Entry[] = [];
+  #head = 0;
   readonly #ttlMs: number;
   readonly #clock: () => number;
   readonly #maxEntries: number;
@@ -68,25 +78,34 @@ export class NonceCountTracker {
     if (this.#entries.size >= this.#maxEntries) this.#evictOldest(now);
     // A copy of its own: the nonce is usually a slice of the whole request text, which the entry
     // would otherwise keep in memory for the nonce's lifetime.
-    this.#entries.set(ownCopy(nonce), { nc, issuedAt });
+    const own = ownCopy(nonce);
+    const created: Entry = { nc, issuedAt };
+    this.#entries.set(own, created);
+    this.#order.push(own);
+    this.#orderEntries.push(created);
     return 'accepted';
   }
 
   #prune(now: number): void {
     const expiredBefore = now - this.#ttlMs;
-    for (const [nonce, entry] of this.#entries) {
-      if (entry.issuedAt >= expiredBefore) break;
-      this.#entries.delete(nonce);
-    }
+    while (this.#head < this.#order.length && this.#orderEntries[this.#head]!.issuedAt < expiredBefore) this.#shift();
   }
 
   #evictOldest(now: number): void {
-    for (const [nonce, entry] of this.#entries) {
-      this.#entries.delete(nonce);
-      if (entry.issuedAt >= now - this.#ttlMs && entry.issuedAt > this.#forgottenUntil) {
-        this.#forgottenUntil = entry.issuedAt;
-      }
-      return;
+    if (this.#head >= this.#order.length) return;
+    const issuedAt = this.#orderEntries[this.#head]!.issuedAt;
+    this.#shift();
+    if (issuedAt >= now - this.#ttlMs && issuedAt > this.#forgottenUntil) this.#forgottenUntil = issuedAt;
+  }
+
+  /** Drops the oldest entry; the queue's dead front is cut off once it is the larger part. */
+  #shift(): void {
+    this.#entries.delete(this.#order[this.#head]!);
+    this.#head++;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#orderEntries = this.#orderEntries.slice(this.#head);
+      this.#head = 0;
     }
   }
 }
