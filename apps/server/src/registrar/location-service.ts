@@ -101,6 +101,14 @@ export class LocationService extends TypedEmitter<LocationEvents> {
     return out.sort((a, b) => b.receivedAt - a.receivedAt);
   }
 
+  /**
+   * The bindings of an AOR by key as held, expired ones not yet swept included, unsorted: for a
+   * check on every REGISTER that must not pay for lookup()'s copy and sort. Do not modify.
+   */
+  bindingsByKey(aor: string): ReadonlyMap<string, Binding> | undefined {
+    return this.byAor.get(aor);
+  }
+
   /** One binding by AOR and key. */
   get(aor: string, key: string): Binding | undefined {
     const b = this.byAor.get(aor)?.get(key);

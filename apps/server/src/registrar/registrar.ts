@@ -267,11 +267,15 @@ export class Registrar {
     if (branch === undefined) return undefined;
     const callId = req.callId;
     const cseq = req.cseq.seq;
-    const since = this.clock() - RETRANSMISSION_WINDOW_MS;
+    const bindings = this.o.location.bindingsByKey(aor);
+    if (bindings === undefined) return undefined;
+    const now = this.clock();
+    const since = now - RETRANSMISSION_WINDOW_MS;
     let found = false;
     let outbound = false;
-    for (const b of this.o.location.lookup(aor)) {
-      if (b.branch !== branch || b.callId !== callId || b.cseq !== cseq || b.receivedAt < since) continue;
+    for (const b of bindings.values()) {
+      if (b.branch !== branch || b.callId !== callId || b.cseq !== cseq) continue;
+      if (b.receivedAt < since || b.expiresAt <= now) continue;
       if (b.sourceAddress !== flow.remote.address || b.sourcePort !== flow.remote.port) return undefined;
       found = true;
       if (b.regId !== undefined) outbound = true;
