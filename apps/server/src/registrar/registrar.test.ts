@@ -167,7 +167,7 @@ describe('Registrar', () => {
       expect(events).toEqual([]);
     });
 
-    it('is not recognised from another source, after 32 s, or for a removal', async () => {
+    it('is not recognised from another source, after 32 s, or for a removal or a query', async () => {
       const fromElsewhere = await answered();
       const other: Flow = { ...udp, id: 'udp:b', remote: { address: '192.0.2.99', port: 40000 } };
       expect((await registrar.answer(fromElsewhere.again(), other)).response.status).toBe(401); // nonce count replayed
@@ -179,6 +179,9 @@ describe('Registrar', () => {
       const removal = await answered({ expires: '0' });
       // Nothing is left to recognise it by: it goes through the transaction, which absorbs it.
       expect(removal.first.stateless).toBe(false);
+      // Nor is anything for a query (no Contact), which only lists the bindings.
+      const query = await answered({ contact: '' });
+      expect(query.first.stateless).toBe(false);
     });
 
     it('keeps the transaction for a request without an RFC 3261 branch', async () => {

@@ -251,8 +251,9 @@ export class Registrar {
       changes.some((c) => c.binding.regId !== undefined && c.expires > 0) && path.length === 0,
     );
     // Every contact bound, with a branch to know the request by: its retransmissions are answered
-    // from the bindings (retransmissionOf), so no transaction needs to wait 32 s for them.
-    const recognisable = branch !== undefined && changes.every((c) => c.expires > 0);
+    // from the bindings (retransmissionOf), so no transaction needs to wait 32 s for them. A query
+    // (no Contact) leaves nothing to know it by: it keeps its transaction.
+    const recognisable = branch !== undefined && changes.length > 0 && changes.every((c) => c.expires > 0);
     return { response, stateless: recognisable };
   }
 
