@@ -119,7 +119,8 @@ export class Registrar {
     const aor = `${user}@${domain}`;
 
     // A retransmission of a REGISTER already answered 200 (see RegisterAnswer).
-    const retransmitted = this.retransmissionOf(req, aor, flow);
+    const branch = rfc3261Branch(req);
+    const retransmitted = branch === undefined ? undefined : this.retransmissionOf(req, branch, aor, flow);
     if (retransmitted !== undefined) return { response: this.ok(req, aor, retransmitted), stateless: true };
 
     // Brute-force protection: a blocked source gets 403 without a challenge.
@@ -184,7 +185,6 @@ export class Registrar {
       return reply(403, { reason: `Too many contacts (at most ${this.o.policy.maxContacts})` });
     }
     const path = this.pathOf(req);
-    const branch = rfc3261Branch(req);
     const changes: Array<{ binding: Binding; expires: number; existing: Binding | undefined }> = [];
     for (const c of contacts) {
       const requested = contactExpires(c, headerExpires) ?? this.o.policy.defaultExpires;
@@ -263,9 +263,7 @@ export class Registrar {
    * same source, less than 32 s ago. Returns whether the 200 carried Require: outbound, or undefined
    * when this is not such a retransmission.
    */
-  private retransmissionOf(req: SipRequest, aor: string, flow: Flow): boolean | undefined {
-    const branch = rfc3261Branch(req);
-    if (branch === undefined) return undefined;
+  private retransmissionOf(req: SipRequest, branch: string, aor: string, flow: Flow): boolean | undefined {
     const callId = req.callId;
     const cseq = req.cseq.seq;
     const bindings = this.o.location.bindingsByKey(aor);
