@@ -57,6 +57,8 @@ export async function startServer(mainPath, seam) {
     HANDSET_SIP_PORT: '0',
     HANDSET_HTTP_PORT: '0',
     HANDSET_LOG_LEVEL: 'warn',
+    // The seam stands in for the server's own socket, so that socket must be on this thread.
+    HANDSET_UDP_IO_THREAD: 'off',
   });
   const server = await startHandset(config, { runFile: false });
   await server.directory.addDomain(DOMAIN);

@@ -10,3 +10,4 @@ export * from './ws-connection.js';
 export * from './connection-limiter.js';
 export * from './ip-address.js';
 export * from './keep-alive.js';
+export * from './udp-io-thread.js';

@@ -3,12 +3,12 @@ import type { Flow, TransportDelegate } from '@handset/sip';
 
 /** A TransportDelegate for tests: records what arrives and lets a test await it. */
 export class RecordingDelegate implements TransportDelegate {
-  readonly messages: { text: string; flow: Flow }[] = [];
+  readonly messages: { text: string; data: Buffer; flow: Flow }[] = [];
   readonly closed: Flow[] = [];
   private readonly waiters = new Set<() => void>();
 
   onMessage(data: Buffer, flow: Flow): void {
-    this.messages.push({ text: data.toString('utf8'), flow });
+    this.messages.push({ text: data.toString('utf8'), data, flow });
     this.notify();
   }
 
@@ -18,7 +18,7 @@ export class RecordingDelegate implements TransportDelegate {
   }
 
   /** Resolves once `count` messages have arrived (in total); rejects after `timeoutMs`. */
-  async messagesArrived(count: number, timeoutMs = 3000): Promise<{ text: string; flow: Flow }[]> {
+  async messagesArrived(count: number, timeoutMs = 3000): Promise<{ text: string; data: Buffer; flow: Flow }[]> {
     await this.until(() => this.messages.length >= count, timeoutMs, `${count} messages`);
     return this.messages;
   }

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { applyRuntimeTuning, parallelScavengeWanted } from './runtime-tuning.js';
+import { applyRuntimeTuning, parallelScavengeWanted, udpIoThreadWanted } from './runtime-tuning.js';
 
 const run = promisify(execFile);
 const workload = fileURLToPath(new URL('./testing/scavenge-workload.ts', import.meta.url));
@@ -74,4 +74,14 @@ describe('parallel scavenging (HANDSET_PARALLEL_SCAVENGE)', () => {
       expect(on.helperMs).toBeGreaterThan(0);
     },
   );
+});
+
+describe('the UDP I/O thread (HANDSET_UDP_IO_THREAD)', () => {
+  it('is on under auto when the host has a second core, and as told otherwise', () => {
+    expect(udpIoThreadWanted('auto', 1)).toBe(false);
+    expect(udpIoThreadWanted('auto', 2)).toBe(true);
+    expect(udpIoThreadWanted('auto', 16)).toBe(true);
+    expect(udpIoThreadWanted('on', 1)).toBe(true);
+    expect(udpIoThreadWanted('off', 16)).toBe(false);
+  });
 });

@@ -50,3 +50,21 @@ export function applyRuntimeTuning(
   if (v8Flag !== undefined) (options.setFlags ?? setFlagsFromString)(v8Flag);
   return { parallelScavenge, cores, v8Flag };
 }
+
+/**
+ * HANDSET_UDP_IO_THREAD: `auto` (on when the host has a second core), `on`, `off`.
+ *
+ * With it the SIP UDP socket is served by a thread of its own (@handset/sip-node's UdpIoThread):
+ * the send and receive system calls, the kernel's delivery path they run and dgram's per-datagram
+ * work move off the event loop that parses and routes. On the 2-core bench host that was a fifth
+ * of the SIP thread's REGISTER time (docs/benchmarks.md). On one core the thread could only take
+ * turns with the event loop, so `auto` leaves it off there.
+ */
+export type UdpIoThreadSetting = 'auto' | 'on' | 'off';
+
+/** Whether the SIP UDP socket should get an I/O thread. */
+export function udpIoThreadWanted(setting: UdpIoThreadSetting, cores = availableParallelism()): boolean {
+  if (setting === 'on') return true;
+  if (setting === 'off') return false;
+  return cores >= 2;
+}

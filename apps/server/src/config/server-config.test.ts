@@ -29,7 +29,12 @@ describe('loadServerConfig', () => {
     expect(c.secretKey).toBeUndefined();
     expect(c.registrar).toEqual({ minExpires: 60, maxExpires: 3600, defaultExpires: 3600, maxContacts: 10 });
     expect(c.auth).toEqual({ maxFailures: 10, windowS: 60, blockS: 300, nonceTtlS: 300, digestAlgorithms: ['MD5'] });
-    expect(c.transport).toEqual({ maxConnectionsPerIp: 64, maxMessageSize: 65535, idleTimeoutS: 120 });
+    expect(c.transport).toEqual({
+      maxConnectionsPerIp: 64,
+      maxMessageSize: 65535,
+      idleTimeoutS: 120,
+      udpIoThread: 'auto',
+    });
     expect(c.proxy).toEqual({ ringTimeoutS: 60, dialogTimeoutS: 14400 });
   });
 
@@ -148,6 +153,15 @@ describe('loadServerConfig', () => {
     for (const bad of ['yes', 'OFF ', '2']) {
       const err = errorOf({ HANDSET_PARALLEL_SCAVENGE: bad });
       expect(err.message).toContain('HANDSET_PARALLEL_SCAVENGE must be "auto", "on" or "off"');
+    }
+  });
+
+  it('reads HANDSET_UDP_IO_THREAD as auto, on or off (auto by default)', () => {
+    expect(load({ HANDSET_UDP_IO_THREAD: 'off' }).transport.udpIoThread).toBe('off');
+    expect(load({ HANDSET_UDP_IO_THREAD: 'on' }).transport.udpIoThread).toBe('on');
+    for (const bad of ['true', 'On', '1']) {
+      const err = errorOf({ HANDSET_UDP_IO_THREAD: bad });
+      expect(err.message).toContain('HANDSET_UDP_IO_THREAD must be "auto", "on" or "off"');
     }
   });
 

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { decodeKey } from './key-encoding.js';
-import type { ParallelScavengeSetting } from './runtime-tuning.js';
+import type { ParallelScavengeSetting, UdpIoThreadSetting } from './runtime-tuning.js';
 import type { IceConfig } from './turn-credentials.js';
 
 /** pino log levels accepted by HANDSET_LOG_LEVEL. */
@@ -53,6 +53,8 @@ export interface TransportConfig {
   maxMessageSize: number;
   /** Unregistered connections idle this long are closed. */
   idleTimeoutS: number;
+  /** HANDSET_UDP_IO_THREAD: the SIP UDP socket served by a thread of its own (see runtime-tuning.ts). */
+  udpIoThread: UdpIoThreadSetting;
 }
 
 /** Call-handling timers of the proxy. */
@@ -263,6 +265,7 @@ const envSchema = z
     HANDSET_PARALLEL_SCAVENGE: z
       .enum(['auto', 'on', 'off'], { error: 'must be "auto", "on" or "off"' })
       .default('auto'),
+    HANDSET_UDP_IO_THREAD: z.enum(['auto', 'on', 'off'], { error: 'must be "auto", "on" or "off"' }).default('auto'),
   })
   .superRefine((e, ctx) => {
     if (e.HANDSET_REG_MIN_EXPIRES > e.HANDSET_REG_MAX_EXPIRES) {
@@ -381,6 +384,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       maxConnectionsPerIp: e.HANDSET_MAX_CONNECTIONS_PER_IP,
       maxMessageSize: e.HANDSET_MAX_MESSAGE_SIZE,
       idleTimeoutS: e.HANDSET_IDLE_TIMEOUT_S,
+      udpIoThread: e.HANDSET_UDP_IO_THREAD,
     },
     proxy: {
       ringTimeoutS: e.HANDSET_RING_TIMEOUT_S,
