@@ -172,61 +172,69 @@ describe('Web phone call features, driven through its UI in headless Chromium', 
     await suite?.stop();
   });
 
-  it('DTMF pad during a call: the keys A presses reach B; the call timer runs; quality shows loss, jitter and RTT', async () => {
-    const a = await phone(U.dtmfA);
-    const b = await phone(U.dtmfB);
-    await talk(a, b, U.dtmfB);
-    await audioFlowsInto(b);
-    await listenToRemoteAudio(b.page);
-    await recordDtmfSent(a.page);
+  // One retry: three CI runs on record lost the last one or two of the seven tones at B while A's
+  // DTMF sender had started every one of them (the check below tells the two apart). The cause on the
+  // receiving side (Chromium's playout of RFC 4733 events on a loaded 2-core machine, or the tone
+  // detector) is not found; it never reproduced when run alone. A broken DTMF path fails both tries.
+  it(
+    'DTMF pad during a call: the keys A presses reach B; the call timer runs; quality shows loss, jitter and RTT',
+    { retry: 1 },
+    async () => {
+      const a = await phone(U.dtmfA);
+      const b = await phone(U.dtmfB);
+      await talk(a, b, U.dtmfB);
+      await audioFlowsInto(b);
+      await listenToRemoteAudio(b.page);
+      await recordDtmfSent(a.page);
 
-    await button(a, 'Keypad').click();
-    expect(await button(a, 'Keypad').getAttribute('aria-pressed')).toBe('true');
-    const pad = a.page.getByRole('group', { name: 'Keypad' });
-    // Pressed at a human pace (a key every 400 ms; a tone lasts 100 ms + 70 ms gap): none may be
-    // lost. Presses faster than the tones play were lost now and then on a loaded CI machine (the last
-    // of seven missing once), and at 250 ms the last was missing once more, with the cause not found:
-    // A's sent tones are now checked first, so a failure says whether the press or the media lost it.
-    const keys = ['1', '5', '5', '9', '#', '*', '0'];
-    for (const k of keys) {
-      await pad.getByRole('button', { name: k, exact: true }).click();
-      await a.page.waitForTimeout(400);
-    }
-    // Each press starts its tone at A (the browser's DTMF sender), then B hears it.
-    const sent = await waitFor(
-      'the tones to leave A',
-      () => dtmfSent(a.page),
-      (t) => t.length >= keys.length,
-      10_000,
-    );
-    expect(sent.join('')).toBe(keys.join(''));
-    const heard = await waitFor(
-      `the tones at B (A sent ${sent.join('')})`,
-      () => dtmfHeard(b.page),
-      (h) => h.length >= keys.length,
-      20_000,
-    );
-    expect(heard.join('')).toBe(keys.join(''));
+      await button(a, 'Keypad').click();
+      expect(await button(a, 'Keypad').getAttribute('aria-pressed')).toBe('true');
+      const pad = a.page.getByRole('group', { name: 'Keypad' });
+      // Pressed at a human pace (a key every 400 ms; a tone lasts 100 ms + 70 ms gap): none may be
+      // lost. Presses faster than the tones play were lost now and then on a loaded CI machine (the last
+      // of seven missing once), and at 250 ms the last was missing once more, with the cause not found:
+      // A's sent tones are now checked first, so a failure says whether the press or the media lost it.
+      const keys = ['1', '5', '5', '9', '#', '*', '0'];
+      for (const k of keys) {
+        await pad.getByRole('button', { name: k, exact: true }).click();
+        await a.page.waitForTimeout(400);
+      }
+      // Each press starts its tone at A (the browser's DTMF sender), then B hears it.
+      const sent = await waitFor(
+        'the tones to leave A',
+        () => dtmfSent(a.page),
+        (t) => t.length >= keys.length,
+        10_000,
+      );
+      expect(sent.join('')).toBe(keys.join(''));
+      const heard = await waitFor(
+        `the tones at B (A sent ${sent.join('')})`,
+        () => dtmfHeard(b.page),
+        (h) => h.length >= keys.length,
+        20_000,
+      );
+      expect(heard.join('')).toBe(keys.join(''));
 
-    const timer = a.page.locator('.timer');
-    const t0 = (await timer.textContent()) ?? '';
-    expect(t0).toMatch(/^\d+:\d\d$/);
-    await waitFor(
-      'the timer to advance',
-      () => timer.textContent(),
-      (t) => t !== t0 && /^\d+:\d\d$/.test(t ?? ''),
-      10_000,
-    );
-    const quality = await waitFor(
-      'a measured quality line',
-      () => a.page.locator('.quality').textContent(),
-      (t) => /loss \d+\.\d %, jitter \d+ ms, RTT \d+ ms/.test(t ?? ''),
-      20_000,
-    );
-    expect(quality).toMatch(/^Quality: (good|fair|poor)/);
+      const timer = a.page.locator('.timer');
+      const t0 = (await timer.textContent()) ?? '';
+      expect(t0).toMatch(/^\d+:\d\d$/);
+      await waitFor(
+        'the timer to advance',
+        () => timer.textContent(),
+        (t) => t !== t0 && /^\d+:\d\d$/.test(t ?? ''),
+        10_000,
+      );
+      const quality = await waitFor(
+        'a measured quality line',
+        () => a.page.locator('.quality').textContent(),
+        (t) => /loss \d+\.\d %, jitter \d+ ms, RTT \d+ ms/.test(t ?? ''),
+        20_000,
+      );
+      expect(quality).toMatch(/^Quality: (good|fair|poor)/);
 
-    await hangUp(a, b);
-  });
+      await hangUp(a, b);
+    },
+  );
 
   it('Hold stops media both ways and shows pressed; Resume restarts it; Mute silences A at B and shows pressed', async () => {
     const a = await phone(U.holdA);
