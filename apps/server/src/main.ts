@@ -214,7 +214,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       idleTimeoutMs: config.transport.idleTimeoutS * 1000,
     };
     const transports: Transport[] = [];
-    const add = (t: Transport) => {
+    const add = <T extends Transport>(t: T): T => {
       transports.push(t);
       endpoint.addTransport(t);
       cleanups.push(() => t.close());
@@ -286,6 +286,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       bindings: () => location.size,
       transactions: () => endpoint.layer.serverCount + endpoint.layer.clientCount,
       activeCalls: () => calls.active,
+      udpQueueDrops: () => udp.queueDrops,
     });
     const m = metrics;
     for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const)

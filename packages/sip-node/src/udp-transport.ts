@@ -189,6 +189,14 @@ export class UdpTransport implements Transport {
     });
   }
 
+  /**
+   * Datagrams lost because a queue between the I/O thread and this one was full (running totals;
+   * always 0 without an I/O thread, where the kernel's socket buffer is the only queue).
+   */
+  get queueDrops(): { received: number; sent: number } {
+    return this.io?.dropped ?? { received: 0, sent: 0 };
+  }
+
   /** UDP flows have no connection to keep or time out: nothing to do. */
   setFlowRegistered(): void {}
 

@@ -7,6 +7,8 @@ export interface MetricsSources {
   transactions(): number;
   activeCalls(): number;
   connections?(): number;
+  /** Datagrams lost between the UDP I/O thread and the SIP thread because a queue was full (running totals). */
+  udpQueueDrops?(): { received: number; sent: number };
 }
 
 /** The server's metrics. */
@@ -73,6 +75,19 @@ export class ServerMetrics {
       registers,
       collect() {
         this.set(sources.activeCalls());
+      },
+    });
+    let reported = { received: 0, sent: 0 };
+    new Counter({
+      name: 'handset_sip_udp_queue_drops_total',
+      help: 'UDP datagrams lost because the queue between the UDP I/O thread and the SIP thread was full, by direction (received: the SIP thread was behind; sent: the I/O thread was)',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const now = sources.udpQueueDrops?.() ?? reported;
+        this.inc({ direction: 'received' }, now.received - reported.received);
+        this.inc({ direction: 'sent' }, now.sent - reported.sent);
+        reported = now;
       },
     });
   }

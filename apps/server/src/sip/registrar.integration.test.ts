@@ -186,6 +186,9 @@ describe('registrar over real sockets', () => {
     expect(await h.metric('handset_sip_auth_failures_total{reason="bad-response"}')).toBe(failuresBefore + 1);
     expect(await h.metric('handset_registrations')).toBe(before + 1);
     expect(await h.metrics()).toMatch(/handset_registration_events_total\{event="registered"\} \d+/);
+    // Nothing was lost between the UDP I/O thread and the SIP thread.
+    expect(await h.metric('handset_sip_udp_queue_drops_total{direction="received"}')).toBe(0);
+    expect(await h.metric('handset_sip_udp_queue_drops_total{direction="sent"}')).toBe(0);
   });
 
   it('a retransmitted REGISTER is challenged afresh with nothing held, and a retransmitted authorized one gets its 200 again, also with nothing held', async () => {
