@@ -50,6 +50,16 @@ export interface UdpIoThreadOptions {
   readonly onFailure: (err: Error) => void;
 }
 
+/**
+ * Datagrams handed to the SIP side in one turn of its event loop. A few, as libuv reads several
+ * from a socket per poll: each is a turn's worth of work less (its own check phase and epoll call).
+ * Not many: a turn's requests are in flight together until its promise continuations have run, and
+ * from 8 a turn V8 began promoting them to the old space wholesale (`--trace-gc-nvp` over a REGISTER
+ * run: 2.1 MB promoted per scavenge and 10 ms pauses at 8 and 16, 0.25 MB and 2.5 ms at 1, 2 and 4;
+ * the SIP thread's CPU per REGISTER scenario 67-78 us at 4, 76-85 at 2, 87-103 at 1).
+ */
+const PER_TURN = 4;
+
 /** The SIP thread's end of a UDP socket served by an I/O thread. */
 export class UdpIoThread {
   private stopped = false;
@@ -155,16 +165,13 @@ export class UdpIoThread {
   }
 
   /**
-   * Hands one queued datagram to the SIP side per turn of the event loop, then sleeps once the
-   * queue is empty. One per turn, as Node hands a socket's datagrams to its listener one callback
-   * each: the request's promise continuations run, and it is answered, before the next one is
-   * parsed. Handing over a batch per turn kept a batch's requests in flight together across young
-   * collections, and V8 promoted them to the old space: 2.2 MB promoted per scavenge, pauses of
-   * 13 ms, against 0.25 MB and 2.3 ms one at a time (`--trace-gc-nvp`, docs/benchmarks.md).
+   * Hands queued datagrams to the SIP side, PER_TURN at most per turn of the event loop, then sleeps
+   * once the queue is empty. The next batch waits for the next turn: the requests of this one run
+   * their promise continuations, and are answered, before more are parsed.
    */
   private readonly pump = (): void => {
     if (this.stopped) return;
-    this.inbound.read(this.o.onDatagram);
+    for (let i = 0; i < PER_TURN && this.inbound.read(this.o.onDatagram); i++);
     if (this.stopped) return;
     if (!this.inbound.isEmpty()) {
       setImmediate(this.pump);
