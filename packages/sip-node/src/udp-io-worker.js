@@ -52,7 +52,10 @@ function literalFirstLookup(address, family, callback) {
 const socket = createSocket({ type: data.type, lookup: /** @type {never} */ (literalFirstLookup) });
 let closing = false;
 
-/** RFC 5626 §4.4.1 / §3.5.1: a bare CRLF (or two) is a keep-alive, not a message. */
+/**
+ * A bare CRLF (or two) carries no message: the keep-alive of RFC 5626 §4.4.1, which many phones
+ * send over UDP as well as over streams (keep-alive.ts has the same check for the other transports).
+ */
 function isCrlfOnly(/** @type {Buffer} */ b) {
   for (let i = 0; i < b.length; i++) if (b[i] !== 13 && b[i] !== 10) return false;
   return true;
@@ -61,9 +64,9 @@ function isCrlfOnly(/** @type {Buffer} */ b) {
 socket.on('message', (msg, rinfo) => {
   if (msg.length > data.maxMessageSize) return; // dropped unread, as the direct transport drops it
   if (msg.length <= 4 && isCrlfOnly(msg)) return;
-  if (!inbound.write(msg, rinfo.address, rinfo.port)) {
-    // The SIP thread is behind: the datagram is lost, as it would be in a full socket buffer.
-  }
+  // False when the SIP thread is behind and the queue full: the datagram is lost (and counted), as it
+  // would be in a full socket buffer.
+  inbound.write(msg, rinfo.address, rinfo.port);
 });
 
 let bound = false;
