@@ -86,6 +86,19 @@ describe('NonceIssuer', () => {
     expect(issuer.verify(nonce, 'r')).toBe('invalid');
   });
 
+  it('checks by the MAC a nonce it no longer remembers: one issued long ago, or by another node with the key', () => {
+    const { issuer, now } = setup(3_600_000);
+    const first = issuer.issue('r');
+    for (let i = 0; i < 20_000; i++) issuer.issue('other'); // pushes `first` out of what is remembered
+    expect(issuer.check(first, 'r')).toEqual({ status: 'valid', issuedAt: now() });
+    expect(issuer.verify(first, 'other')).toBe('invalid');
+    // Another node (or this one after a restart) with the same key remembers nothing of it.
+    const peer = new NonceIssuer({ key: KEY, ttlMs: 3_600_000, clock: now });
+    expect(peer.check(first, 'r')).toEqual({ status: 'valid', issuedAt: now() });
+    const tampered = `${first.slice(0, 63)}${first.endsWith('A') ? 'B' : 'A'}`;
+    expect(issuer.verify(tampered, 'r')).toBe('invalid');
+  });
+
   it('refuses a key shorter than 16 bytes', () => {
     expect(() => new NonceIssuer({ key: 'short', clock: Date.now })).toThrow(
       expect.objectContaining({ code: 'DIGEST_INVALID_OPTION' }),
