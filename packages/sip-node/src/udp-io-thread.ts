@@ -15,13 +15,7 @@ import { DatagramRing } from './datagram-ring.js';
 export type UdpIoWorkerMessage =
   | { kind: 'listening'; address: string; port: number }
   | { kind: 'bind-failed'; message: string; code?: string | undefined }
-  | {
-      kind: 'socket-error';
-      message: string;
-      code?: string | undefined;
-      address?: string | undefined;
-      port?: number | undefined;
-    }
+  | ({ kind: 'socket-error' } & UdpIoSocketError)
   | { kind: 'closed' };
 
 /** A socket error the I/O thread reported (a send that failed in the kernel, mostly). */
@@ -38,8 +32,6 @@ export interface UdpIoThreadOptions {
   readonly host: string;
   readonly port: number;
   readonly socketBufferSize: number;
-  /** Larger datagrams are dropped by the I/O thread, unread. */
-  readonly maxMessageSize: number;
   /** Bytes of each queue (datagrams and a 12-byte header each). Default 4 MiB, as the socket buffers. */
   readonly queueBytes?: number | undefined;
   /** Called on the SIP thread for every datagram received. */
@@ -97,7 +89,6 @@ export class UdpIoThread {
         inbound: inbound.shared,
         outbound: outbound.shared,
         socketBufferSize: o.socketBufferSize,
-        maxMessageSize: o.maxMessageSize,
       },
     });
     return new Promise((resolve, reject) => {

@@ -8,7 +8,6 @@
  * Plain JavaScript: Node starts a worker from a file as it is, in the sources (tests) and in dist.
  */
 import { createSocket } from 'node:dgram';
-import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { setImmediate } from 'node:timers';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,7 +21,6 @@ import { DatagramRing } from './datagram-ring.js';
  * @property {SharedArrayBuffer} inbound   datagrams received, for the SIP thread
  * @property {SharedArrayBuffer} outbound  datagrams to send, from the SIP thread
  * @property {number} socketBufferSize
- * @property {number} maxMessageSize
  */
 
 /** @typedef {import('./udp-io-thread.js').UdpIoWorkerMessage} UdpIoWorkerMessage */
@@ -38,32 +36,21 @@ const outbound = new DatagramRing(data.outbound);
 const post = (m) => port.postMessage(m);
 
 /**
- * IP literals answer at once (no deferred dns.lookup round per datagram); names go to dns.lookup.
+ * The SIP thread queues addresses only (it resolves names before), so the socket's lookup answers at
+ * once: no deferred dns.lookup round per datagram.
  * @param {string} address
- * @param {number} family
+ * @param {number} _family
  * @param {(err: NodeJS.ErrnoException | null, address: string, family: number) => void} callback
  */
-function literalFirstLookup(address, family, callback) {
-  const kind = isIP(address);
-  if (kind !== 0) callback(null, address, kind);
-  else dnsLookup(address, { family }, callback);
+function addressLookup(address, _family, callback) {
+  callback(null, address, isIP(address));
 }
 
-const socket = createSocket({ type: data.type, lookup: /** @type {never} */ (literalFirstLookup) });
+const socket = createSocket({ type: data.type, lookup: /** @type {never} */ (addressLookup) });
 let closing = false;
 
-/**
- * A bare CRLF (or two) carries no message: the keep-alive of RFC 5626 §4.4.1, which many phones
- * send over UDP as well as over streams (keep-alive.ts has the same check for the other transports).
- */
-function isCrlfOnly(/** @type {Buffer} */ b) {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 13 && b[i] !== 10) return false;
-  return true;
-}
-
+// Size limits and keep-alives are the SIP thread's business (UdpTransport.receive), as without this thread.
 socket.on('message', (msg, rinfo) => {
-  if (msg.length > data.maxMessageSize) return; // dropped unread, as the direct transport drops it
-  if (msg.length <= 4 && isCrlfOnly(msg)) return;
   // False when the SIP thread is behind and the queue full: the datagram is lost (and counted), as it
   // would be in a full socket buffer.
   inbound.write(msg, rinfo.address, rinfo.port);

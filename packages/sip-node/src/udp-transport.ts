@@ -115,7 +115,6 @@ export class UdpTransport implements Transport {
         host: options.host,
         port: options.port,
         socketBufferSize: options.socketBufferSize ?? 4 * 1024 * 1024,
-        maxMessageSize: transport.limits.maxMessageSize,
         onDatagram: (data, address, port) => transport.receive(data, address, port),
         onSocketError: (err) => transport.logger.warn({ err }, 'SIP UDP socket error'),
         onFailure: (err) => transport.logger.warn({ err }, 'SIP UDP I/O thread failed: UDP is down'),
