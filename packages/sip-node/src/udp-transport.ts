@@ -66,6 +66,8 @@ export class UdpTransport implements Transport {
   /** `udp:<local>>`, the part of every flow id that names this socket. */
   private idPrefix = '';
   private closing: Promise<void> | undefined;
+  /** The last send target found to be an IP address: most sends go to the peer that just sent, so the check is skipped for it. */
+  private lastIpTarget = '';
 
   /** Set when an I/O thread serves the socket (then `socket` is unused). */
   private io: UdpIoThread | undefined;
@@ -173,7 +175,11 @@ export class UdpTransport implements Transport {
     if (data.length > MAX_UDP_PAYLOAD[this.ipv6Socket ? 'udp6' : 'udp4'])
       throw new TransportError(`cannot send over udp to ${flow.id}: ${data.length} bytes do not fit a datagram`);
     // Names (rare: targets are addresses) are resolved here, so the I/O thread only sees addresses.
-    const address = isIP(to) !== 0 ? to : await this.resolve(to);
+    let address = to;
+    if (to !== this.lastIpTarget) {
+      if (isIP(to) === 0) address = await this.resolve(to);
+      else this.lastIpTarget = to;
+    }
     if (!io.send(data, address, port))
       throw new TransportError(`cannot send over udp to ${flow.id}: the send queue is full or the socket closed`);
     return flow;

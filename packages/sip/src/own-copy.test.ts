@@ -22,3 +22,37 @@ describe('ownCopy', () => {
     expect(ownCopyOf('a-longer-user-agent/1.0')).toBe('a-longer-user-agent/1.0');
   });
 });
+
+describe('ownCopy memory', () => {
+  it('keeps none of the message a copied value came from', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const settle = () => {
+      for (let i = 0; i < 3; i++) gc();
+      return process.memoryUsage().heapUsed;
+    };
+    // 40 received messages of 1 MB each; from each, only a Call-ID-sized value is kept.
+    const keep = (copy: (s: string) => string): string[] => {
+      const kept: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const message = `Call-ID: ${String(i).padStart(2, '0')}-${'c'.repeat(40)}\r\n${String(i % 10).repeat(1 << 20)}`;
+        kept.push(copy(message.slice(9, 9 + 43)));
+      }
+      return kept;
+    };
+    const before = settle();
+    const views = keep((s) => s);
+    const withViews = settle() - before;
+    expect(views).toHaveLength(40);
+    views.length = 0;
+    const base = settle();
+    const copies = keep(ownCopy);
+    const withCopies = settle() - base;
+    expect(copies[7]).toBe(`07-${'c'.repeat(40)}`);
+    // Views keep every 1 MB message alive (the check that this test can tell); copies keep ~40 small strings.
+    expect(withViews).toBeGreaterThan(30 << 20);
+    expect(withCopies).toBeLessThan(1 << 20);
+  });
+});

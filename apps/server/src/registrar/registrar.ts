@@ -244,11 +244,12 @@ export class Registrar {
       this.o.location.save(binding);
       if (flow.reliable) this.o.setFlowRegistered(flow, true);
     }
-    this.enforceMaxContacts(aor, flow);
+    const live = this.enforceMaxContacts(aor, flow);
     const response = this.ok(
       req,
       aor,
       changes.some((c) => c.binding.regId !== undefined && c.expires > 0) && path.length === 0,
+      live,
     );
     // Every contact bound, with a branch to know the request by: its retransmissions are answered
     // from the bindings (retransmissionOf), so no transaction needs to wait 32 s for them. A query
@@ -283,13 +284,19 @@ export class Registrar {
     return outbound && this.pathOf(req).length === 0;
   }
 
-  /** Over the cap, the bindings registered longest ago give way (as phones that changed address leave stale ones). */
-  private enforceMaxContacts(aor: string, flow: Flow): void {
+  /**
+   * Over the cap, the bindings registered longest ago give way (as phones that changed address leave
+   * stale ones). Returns the bindings that stay, most recent first.
+   */
+  private enforceMaxContacts(aor: string, flow: Flow): Binding[] {
     const live = this.o.location.lookup(aor);
-    for (const b of live.slice(this.o.policy.maxContacts)) {
+    const max = this.o.policy.maxContacts;
+    if (live.length <= max) return live;
+    for (const b of live.slice(max)) {
       this.o.location.remove(b);
       this.afterRemoval(b, flow);
     }
+    return live.slice(0, max);
   }
 
   private afterRemoval(b: Binding, flow: Flow): void {
@@ -313,11 +320,11 @@ export class Registrar {
     return req.getHeaders('path');
   }
 
-  /** §10.3 step 8: 200 OK listing every current binding with its own expires. */
-  private ok(req: SipRequest, aor: string, outbound: boolean): SipResponse {
+  /** §10.3 step 8: 200 OK listing every current binding (`live`, when just looked up) with its own expires. */
+  private ok(req: SipRequest, aor: string, outbound: boolean, live = this.o.location.lookup(aor)): SipResponse {
     const now = this.clock();
     const headers: Array<readonly [string, string]> = [];
-    for (const b of this.o.location.lookup(aor)) {
+    for (const b of live) {
       const left = Math.max(0, Math.round((b.expiresAt - now) / 1000));
       let v = `<${b.contactUri}>;expires=${left}`;
       if (b.instanceId !== undefined) v += `;+sip.instance="${b.instanceId}"`;

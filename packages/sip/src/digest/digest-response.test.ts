@@ -43,6 +43,33 @@ describe('computeDigestResponse', () => {
     expect(response).toBe(expected);
   });
 
+  it('answers right for the same uri under other methods and algorithms, one after the other', () => {
+    // H(A2) is remembered by uri: a change of method or algorithm alone must not reuse it.
+    const h = (alg: string, s: string) => createHash(alg).update(s).digest('hex');
+    const cases = [
+      ['MD5', 'md5', 'REGISTER'],
+      ['MD5', 'md5', 'INVITE'],
+      ['SHA-256', 'sha256', 'INVITE'],
+      ['MD5', 'md5', 'REGISTER'],
+      ['SHA-256', 'sha256', 'REGISTER'],
+    ] as const;
+    for (const [name, alg, method] of cases) {
+      const ha1 = h(alg, 'alice:example.com:pw');
+      const expected = h(alg, `${ha1}:n1:00000002:c1:auth:${h(alg, `${method}:sip:example.com`)}`);
+      const got = computeDigestResponse({
+        algorithm: DIGEST_ALGORITHMS[name],
+        ha1,
+        nonce: 'n1',
+        method,
+        uri: 'sip:example.com',
+        qop: 'auth',
+        nc: '00000002',
+        cnonce: 'c1',
+      });
+      expect(got, `${name} ${method}`).toBe(expected);
+    }
+  });
+
   it('gives the RFC 2617 §3.5 response (Mufasa, "Circle Of Life")', () => {
     const algorithm = DIGEST_ALGORITHMS.MD5;
     const response = computeDigestResponse({

@@ -82,6 +82,8 @@ export class NonceIssuer {
   readonly #recent = new Map<string, RecentNonce>();
   readonly #recentOrder: Array<string | undefined> = new Array<string | undefined>(RECENT_NONCES).fill(undefined);
   #recentNext = 0;
+  /** The realm of the last nonce remembered, in storage of its own. */
+  #lastRealm = '';
 
   constructor(options: NonceIssuerOptions) {
     const key = typeof options.key === 'string' ? Buffer.from(options.key, 'utf8') : Buffer.from(options.key);
@@ -148,8 +150,10 @@ export class NonceIssuer {
     if (forget !== undefined) this.#recent.delete(forget);
     this.#recentOrder[this.#recentNext] = nonce;
     this.#recentNext = (this.#recentNext + 1) % RECENT_NONCES;
-    // The realm is often a part of the request's text: kept for a while, it gets storage of its own.
-    this.#recent.set(nonce, { realm: ownCopy(realm), issuedAt });
+    // The realm is often a part of the request's text: kept for a while, it gets storage of its own
+    // (one copy for a run of challenges in one realm).
+    if (realm !== this.#lastRealm) this.#lastRealm = ownCopy(realm);
+    this.#recent.set(nonce, { realm: this.#lastRealm, issuedAt });
   }
 
   /** HMAC-SHA256(key, head | UTF-8 realm). */
