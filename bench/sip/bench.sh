@@ -12,6 +12,11 @@
 #   BENCH_TARGETS                    both | handset | kamailio                    (both)
 #   BENCH_PHASES                     "register call", any subset, in that order   (register call)
 #   BENCH_REPEAT                     runs per phase and target, order alternating; medians reported (1)
+#   BENCH_WARMUP                     runs per phase and target before those, printed but not counted (1):
+#                                    both servers are long-running processes, and what a registrar sustains
+#                                    is its steady state. The first run against a Node process just started
+#                                    also pays for V8 compiling its hot code (about a sixth slower on REGISTER
+#                                    in docs/benchmarks.md); that figure is printed as the warm-up line.
 #   TRANSPORT                        SIPp transport passed to run.sh: u1 UDP, t1 TCP   (u1)
 #   HANDSET_SIP_PORT / HANDSET_HTTP_PORT   ports for Handset                      (free ports)
 #   SHARED_DIR                       the shared/ checkout                         (<repo>/../shared)
@@ -36,7 +41,7 @@ trap 'exit 130' INT TERM
 REGISTER_COUNT="${REGISTER_COUNT:-30000}"; REGISTER_CONC="${REGISTER_CONC:-200}"
 CALL_COUNT="${CALL_COUNT:-5000}"; CALL_CONC="${CALL_CONC:-200}"
 BENCH_TARGETS="${BENCH_TARGETS:-both}"; BENCH_PHASES="${BENCH_PHASES:-register call}"
-BENCH_REPEAT="${BENCH_REPEAT:-1}"
+BENCH_REPEAT="${BENCH_REPEAT:-1}"; BENCH_WARMUP="${BENCH_WARMUP:-1}"
 KAMAILIO_TARGET="${KAMAILIO_TARGET:-127.0.0.1:5070}"
 export TRANSPORT="${TRANSPORT:-u1}"
 RUN_SH="$SHARED_DIR/bench/sip/run.sh"
@@ -131,6 +136,19 @@ for phase in $BENCH_PHASES; do
     *) die "unknown phase $phase";;
   esac
   k_rates=(); h_rates=(); k_cpu=(); h_cpu=(); k_failed=0; h_failed=0; f_rates=(); f_cpu=()
+  for ((rep = 1; rep <= BENCH_WARMUP; rep++)); do
+    for target in kamailio handset; do
+      want "$target" || continue
+      echo "warm-up run (not counted):"
+      if [ "$target" = kamailio ]; then
+        [ "$phase" = call ] && clear_callee "$KAMAILIO_TARGET"
+        run_measured "$phase" kamailio "$KAMAILIO_TARGET" "$count" "$conc"
+      else
+        [ "$phase" = call ] && clear_callee "127.0.0.1:$HANDSET_SIP_PORT"
+        run_measured "$phase" handset "127.0.0.1:$HANDSET_SIP_PORT" "$count" "$conc"
+      fi
+    done
+  done
   for ((rep = 1; rep <= BENCH_REPEAT; rep++)); do
     # Alternate who goes first so neither side always gets the warmer (or the noisier) slot.
     if ((rep % 2)); then order="kamailio handset"; else order="handset kamailio"; fi
@@ -152,6 +170,7 @@ for phase in $BENCH_PHASES; do
   done
   k_rate="$(median "${k_rates[@]}")"; h_rate="$(median "${h_rates[@]}")"
   of=""; [ "$BENCH_REPEAT" -gt 1 ] && of=", median of $BENCH_REPEAT"
+  [ "$BENCH_WARMUP" -gt 0 ] && of="${of}, after ${BENCH_WARMUP} warm-up run"
   k_cell="pending"; h_cell="pending"
   want kamailio && k_cell="${k_rate}/s (${k_failed} failed${of})"
   want handset && h_cell="${h_rate}/s (${h_failed} failed${of})"
