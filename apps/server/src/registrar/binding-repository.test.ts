@@ -78,6 +78,26 @@ describe.each(testBackends(pgdb))('BindingRepository on %s', (_name, database) =
       await repo.removeAll('bare@example.com');
     });
 
+    it('stores text the network sent as it was: quotes, backslashes, non-ASCII, JSON and SQL syntax', async () => {
+      const odd = binding({
+        aor: 'o\'dd@example.com',
+        key: 'sip:"q"@192.0.2.9;x=\\;y={a,b}',
+        contactUri: 'sip:"q"@192.0.2.9;x=\\;y={a,b}',
+        callId: `c-"}]'); drop table bindings; --`,
+        userAgent: 'Zoë/1.0 (☎ "quoted" \\ back\tslash) 📞',
+        path: ['<sip:"edge"@example.com;lr>', '[{"not": "json"}]'],
+        instanceId: '<urn:uuid:"x">',
+        regId: 2,
+        q: 0.125,
+        expiresAt: NOW + 1,
+        receivedAt: NOW - 999,
+      });
+      await repo.upsertMany([odd]);
+      const loaded = (await repo.loadAll(NOW)).find((b) => b.aor === odd.aor);
+      expect(loaded).toEqual({ ...odd, flowId: undefined });
+      await repo.removeAll(odd.aor);
+    });
+
     it('replaces a binding with the same AOR and key (re-REGISTER)', async () => {
       const aor = 'replace@example.com';
       await repo.upsert(binding({ aor, cseq: 1, callId: 'a' }));

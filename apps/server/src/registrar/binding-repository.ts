@@ -9,18 +9,20 @@ import type { Binding } from './binding.js';
 const CHUNK = 1000;
 
 /**
- * One statement per chunk, the rows passed as a single jsonb parameter: no per-row parameters
- * to build or bind (Drizzle's multi-row insert builder cost about as much as the insert itself).
- * Column order matches {@link toRecord}.
+ * One statement per chunk, the rows passed as a single jsonb parameter, each row a JSON array in the
+ * column order of {@link toRow}: no per-row parameters to build or bind (Drizzle's multi-row insert
+ * builder cost about as much as the insert itself), and no key names repeated in every row. Sending
+ * and parsing that text is most of what an upsert costs the database: arrays instead of objects
+ * halve it (PGlite, 1,000 rows: 5-10 ms against 13-18 ms). Times travel as epoch milliseconds and
+ * become timestamptz by exact interval arithmetic.
  */
 const UPSERT = `insert into bindings (aor, contact_key, domain, instance_id, reg_id, contact_uri, path, call_id, cseq,
     expires_at, flow_id, transport, source_address, source_port, user_agent, q, received_at)
-  select r.aor, r.contact_key, r.domain, r.instance_id, r.reg_id, r.contact_uri, coalesce(r.path, '[]'::jsonb), r.call_id,
-    r.cseq, r.expires_at, r.flow_id, r.transport, r.source_address, r.source_port, r.user_agent, r.q, r.received_at
-  from jsonb_to_recordset(`;
-const UPSERT_TAIL = `::jsonb) as r(aor text, contact_key text, domain text, instance_id text, reg_id integer,
-    contact_uri text, path jsonb, call_id text, cseq integer, expires_at timestamptz, flow_id text, transport text,
-    source_address text, source_port integer, user_agent text, q double precision, received_at timestamptz)
+  select r->>0, r->>1, r->>2, r->>3, (r->>4)::integer, r->>5, coalesce(r->6, '[]'::jsonb), r->>7, (r->>8)::integer,
+    'epoch'::timestamptz + (r->>9)::bigint * interval '1 millisecond', r->>10, r->>11, r->>12, (r->>13)::integer,
+    r->>14, (r->>15)::double precision, 'epoch'::timestamptz + (r->>16)::bigint * interval '1 millisecond'
+  from jsonb_array_elements(`;
+const UPSERT_TAIL = `::jsonb) as r
   on conflict (aor, contact_key) do update set domain = excluded.domain, instance_id = excluded.instance_id,
     reg_id = excluded.reg_id, contact_uri = excluded.contact_uri, path = excluded.path, call_id = excluded.call_id,
     cseq = excluded.cseq, expires_at = excluded.expires_at, flow_id = excluded.flow_id, transport = excluded.transport,
@@ -48,7 +50,7 @@ export class BindingRepository {
     for (let i = 0; i < unique.length; i += CHUNK) {
       // PGlite runs a statement synchronously: let I/O in between two chunks.
       if (i > 0) await yieldToIo();
-      const json = JSON.stringify(unique.slice(i, i + CHUNK).map(toRecord));
+      const json = JSON.stringify(unique.slice(i, i + CHUNK).map(toRow));
       await this.store.db.execute(sql`${sql.raw(UPSERT)}${json}${sql.raw(UPSERT_TAIL)}`);
     }
   }
@@ -103,27 +105,27 @@ export class BindingRepository {
   }
 }
 
-/** A binding as one jsonb_to_recordset record (timestamps as ISO strings, which timestamptz reads exactly). */
-function toRecord(b: Binding): Record<string, unknown> {
-  return {
-    aor: b.aor,
-    contact_key: b.key,
-    domain: b.domain,
-    instance_id: b.instanceId ?? null,
-    reg_id: b.regId ?? null,
-    contact_uri: b.contactUri,
-    path: b.path,
-    call_id: b.callId,
-    cseq: b.cseq,
-    expires_at: new Date(b.expiresAt).toISOString(),
-    flow_id: b.flowId ?? null,
-    transport: b.transport,
-    source_address: b.sourceAddress,
-    source_port: b.sourcePort,
-    user_agent: b.userAgent ?? null,
-    q: b.q ?? null,
-    received_at: new Date(b.receivedAt).toISOString(),
-  };
+/** A binding as one row of UPSERT's parameter: its columns in order, times as epoch milliseconds. */
+function toRow(b: Binding): unknown[] {
+  return [
+    b.aor,
+    b.key,
+    b.domain,
+    b.instanceId ?? null,
+    b.regId ?? null,
+    b.contactUri,
+    b.path,
+    b.callId,
+    b.cseq,
+    Math.round(b.expiresAt),
+    b.flowId ?? null,
+    b.transport,
+    b.sourceAddress,
+    b.sourcePort,
+    b.userAgent ?? null,
+    b.q ?? null,
+    Math.round(b.receivedAt),
+  ];
 }
 
 function fromRow(r: typeof bindings.$inferSelect): Binding {
