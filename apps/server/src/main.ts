@@ -289,8 +289,11 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       udpQueueDrops: () => udp.queueDrops,
     });
     const m = metrics;
-    for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const)
-      location.on(e, () => m.registrationEvents.inc({ event: e }));
+    for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const) {
+      // One child per label value, made once: a labelled inc() hashes its labels on every REGISTER.
+      const counter = m.registrationEvents.labels({ event: e });
+      location.on(e, () => counter.inc());
+    }
     calls.on('ended', (cdr) => m.calls.inc({ disposition: cdr.disposition }));
 
     const adminToken = randomBytes(24).toString('base64url');

@@ -261,7 +261,7 @@ export class Registrar {
   /**
    * RFC 3261 §17.2.3 matches a retransmission by branch, sent-by and method; here the request's
    * bindings stand in for the transaction: one written by this Call-ID, CSeq and branch, from this
-   * same source, less than 32 s ago. Returns whether the 200 carried Require: outbound, or undefined
+   * same source, less than 32 s ago (the same request from elsewhere is not a retransmission). Returns whether the 200 carried Require: outbound, or undefined
    * when this is not such a retransmission.
    */
   private retransmissionOf(req: SipRequest, branch: string, aor: string, flow: Flow): boolean | undefined {
@@ -273,10 +273,13 @@ export class Registrar {
     const since = now - RETRANSMISSION_WINDOW_MS;
     let found = false;
     let outbound = false;
+    // Cheapest tests first: an AOR's other bindings are mostly other devices (another source port or
+    // address), and numbers compare faster than the Call-ID and branch strings.
+    const port = flow.remote.port;
+    const address = flow.remote.address;
     for (const b of bindings.values()) {
-      if (b.branch !== branch || b.callId !== callId || b.cseq !== cseq) continue;
-      if (b.receivedAt < since || b.expiresAt <= now) continue;
-      if (b.sourceAddress !== flow.remote.address || b.sourcePort !== flow.remote.port) return undefined;
+      if (b.sourcePort !== port || b.cseq !== cseq || b.receivedAt < since || b.expiresAt <= now) continue;
+      if (b.branch !== branch || b.callId !== callId || b.sourceAddress !== address) continue;
       found = true;
       if (b.regId !== undefined) outbound = true;
     }
