@@ -63,8 +63,6 @@ export class DatagramRing {
     this.capacity = this.data.length;
     /** The last address text read, kept so that a peer's every datagram does not make a new string. @private */
     this.lastAddress = '';
-    /** @private */
-    this.lastAddressBytes = Buffer.alloc(0);
   }
 
   /**
@@ -98,7 +96,9 @@ export class DatagramRing {
     d.writeUInt32LE(payloadLength, head + 4);
     d.writeUInt16LE(port, head + 8);
     d[head + 10] = addressLength;
-    d.write(address, head + HEADER_BYTES, addressLength, 'latin1');
+    // An address is ASCII and a few dozen bytes at most: stored here rather than through a call into C++.
+    const at = head + HEADER_BYTES;
+    for (let i = 0; i < addressLength; i++) d[at + i] = address.charCodeAt(i);
     d.set(payload, head + HEADER_BYTES + addressLength);
     let next = head + recordLength;
     if (next === cap) next = 0;
@@ -199,10 +199,16 @@ export class DatagramRing {
    * @returns {string}
    */
   addressAt(at, length) {
-    const last = this.lastAddressBytes;
-    if (last.length === length && this.data.compare(last, 0, length, at, at + length) === 0) return this.lastAddress;
-    this.lastAddressBytes = Buffer.from(this.data.subarray(at, at + length));
-    this.lastAddress = this.data.toString('latin1', at, at + length);
+    // Compared byte by byte here: an address is a few dozen bytes at most, shorter than the call a
+    // Buffer comparison makes into C++.
+    const last = this.lastAddress;
+    const d = this.data;
+    if (last.length === length) {
+      let i = 0;
+      while (i < length && d[at + i] === last.charCodeAt(i)) i++;
+      if (i === length) return last;
+    }
+    this.lastAddress = d.toString('latin1', at, at + length);
     return this.lastAddress;
   }
 }
