@@ -29,7 +29,7 @@ import {
 import { removeRunFile, writeRunFile } from './cli/run-file.js';
 import { SecretBox } from './config/secret-box.js';
 import { loadSecretKey } from './config/secret-key.js';
-import { udpIoThreadWanted } from './config/runtime-tuning.js';
+import { udpIoNativeWanted, udpIoThreadWanted } from './config/runtime-tuning.js';
 import type { ServerConfig } from './config/server-config.js';
 import { loadTlsMaterial } from './config/tls-material.js';
 import { TurnCredentials } from './config/turn-credentials.js';
@@ -222,9 +222,11 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     };
     const host = config.bind;
     const ioThread = udpIoThreadWanted(config.transport.udpIoThread);
+    const ioNative = udpIoNativeWanted(config.transport.udpIoThread);
     const udp = add(
-      await UdpTransport.listen({ host, port: config.sipPort, delegate: endpoint, logger, limits, ioThread }),
+      await UdpTransport.listen({ host, port: config.sipPort, delegate: endpoint, logger, limits, ioThread, ioNative }),
     );
+    logger.info({ udpIo: udp.ioKind }, 'SIP UDP socket served');
     const tcp = add(await TcpTransport.listen({ host, port: config.sipPort, delegate: endpoint, logger, limits }));
     const tlsMaterial = config.tls ? await loadTlsMaterial(config) : undefined;
     const tls = tlsMaterial

@@ -63,6 +63,12 @@ export class DatagramRing {
     this.capacity = this.data.length;
     /** The last address text read, kept so that a peer's every datagram does not make a new string. @private */
     this.lastAddress = '';
+    /**
+     * Producer: how to wake a consumer that sleeps otherwise than in waitForData (a native thread
+     * polling a file descriptor); undefined for Atomics.notify.
+     * @type {(() => void) | undefined}
+     */
+    this.wakeConsumer = undefined;
   }
 
   /**
@@ -105,7 +111,8 @@ export class DatagramRing {
     Atomics.store(this.control, HEAD, next);
     if (Atomics.load(this.control, WAITING) === 1 && Atomics.compareExchange(this.control, WAITING, 1, 0) === 1) {
       Atomics.add(this.control, BELL, 1);
-      Atomics.notify(this.control, BELL);
+      if (this.wakeConsumer !== undefined) this.wakeConsumer();
+      else Atomics.notify(this.control, BELL);
     }
     return true;
   }
@@ -167,6 +174,23 @@ export class DatagramRing {
       return undefined;
     }
     return wait.value;
+  }
+
+  /**
+   * Consumer: like waitForData, for a producer that wakes this side by other means than
+   * Atomics.notify (a native thread: a call on this thread's event loop). True when the ring is
+   * empty and the producer will wake this side when it queues something; false when there is no
+   * need to wait (something is queued, or the ring is closed).
+   * @returns {boolean}
+   */
+  sleepUntilWoken() {
+    const c = this.control;
+    Atomics.store(c, WAITING, 1);
+    if (!this.isEmpty() || Atomics.load(c, CLOSED) === 1) {
+      Atomics.store(c, WAITING, 0);
+      return false;
+    }
+    return true;
   }
 
   /** Either end: marks the ring closed and wakes a waiting consumer. */

@@ -1,15 +1,61 @@
 /**
- * A UDP socket served by a thread of its own (udp-io-worker.js). The SIP thread and the I/O
- * thread hand datagrams to each other through two shared-memory queues (datagram-ring.js), so
- * a datagram costs the SIP thread a copy, not a system call and dgram's per-datagram work: on
- * a loopback or a NIC, sendmsg runs the whole delivery path in the sender's thread, and it was
- * the largest single item of the SIP thread's REGISTER time (docs/benchmarks.md).
+ * A UDP socket served by a thread of its own. The SIP thread and the I/O thread hand datagrams to
+ * each other through two shared-memory queues (datagram-ring.js), so a datagram costs the SIP
+ * thread a copy, not a system call and dgram's per-datagram work: on a loopback or a NIC, sendmsg
+ * runs the whole delivery path in the sender's thread, and it was the largest single item of the
+ * SIP thread's REGISTER time (docs/benchmarks.md).
+ *
+ * The I/O thread is native where the addon is built (native/udp-io.c: recvmmsg/sendmmsg, a batch
+ * of datagrams per system call, none of dgram's per-datagram objects), else a worker thread running
+ * dgram (udp-io-worker.js). Same queues, same contract.
  *
  * A thread is woken only when it sleeps with nothing queued: under load, batches pass with no
  * wake-up at all.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DatagramRing } from './datagram-ring.js';
+
+/** The native I/O thread's JavaScript face (native/udp-io.c). */
+interface NativeUdpIo {
+  /** Binds the socket and starts the thread; returns the bound port. Throws the bind error (with `code`). */
+  open(
+    host: string,
+    port: number,
+    ipv6: boolean,
+    socketBufferSize: number,
+    inbound: Uint8Array,
+    outbound: Uint8Array,
+    onData: () => void,
+  ): number;
+  /** The SIP thread queued a datagram while the I/O thread slept. */
+  wake(): void;
+  /** Kernel errors since open: how many, and the last one's text. */
+  errors(): [number, string];
+  /** Stops the thread and closes the socket; idempotent. */
+  close(): void;
+}
+type NativeUdpIoClass = new () => NativeUdpIo;
+
+const NATIVE_ADDON = fileURLToPath(new URL('../native/build/udp-io.node', import.meta.url));
+let nativeClass: NativeUdpIoClass | null | undefined;
+
+/** The native I/O thread's class when its addon is built and loads here, else undefined. */
+export function nativeUdpIo(): NativeUdpIoClass | undefined {
+  if (nativeClass === undefined) {
+    nativeClass = null;
+    if (process.platform === 'linux' && existsSync(NATIVE_ADDON)) {
+      try {
+        nativeClass = (createRequire(import.meta.url)(NATIVE_ADDON) as { UdpIo: NativeUdpIoClass }).UdpIo;
+      } catch {
+        nativeClass = null; // built for another Node ABI, say: the worker serves
+      }
+    }
+  }
+  return nativeClass ?? undefined;
+}
 
 /** What the worker tells the SIP thread. */
 export type UdpIoWorkerMessage =
@@ -34,6 +80,8 @@ export interface UdpIoThreadOptions {
   readonly socketBufferSize: number;
   /** Bytes of each queue (datagrams and a 12-byte header each). Default 4 MiB, as the socket buffers. */
   readonly queueBytes?: number | undefined;
+  /** Use the native I/O thread when it is built (default true); false: the dgram worker. */
+  readonly native?: boolean | undefined;
   /** Called on the SIP thread for every datagram received. */
   readonly onDatagram: (payload: Buffer, address: string, port: number) => void;
   /** A socket error after binding; the thread goes on. */
@@ -52,13 +100,23 @@ export interface UdpIoThreadOptions {
  */
 const PER_TURN = 4;
 
+/** The I/O thread, whichever kind it is. */
+interface IoEnd {
+  readonly kind: 'native' | 'worker';
+  /** Closes the socket and ends the thread. */
+  stop(): Promise<void>;
+}
+
 /** The SIP thread's end of a UDP socket served by an I/O thread. */
 export class UdpIoThread {
   private stopped = false;
   private closing: Promise<void> | undefined;
+  /** Native only: kernel errors already reported. */
+  private errorsSeen = 0;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly io: IoEnd,
+    private readonly native: NativeUdpIo | undefined,
     private readonly inbound: DatagramRing,
     private readonly outbound: DatagramRing,
     /** The bound address (port 0 resolved). */
@@ -66,14 +124,12 @@ export class UdpIoThread {
     readonly port: number,
     private readonly o: UdpIoThreadOptions,
   ) {
-    worker.on('message', (m: UdpIoWorkerMessage) => {
-      if (m.kind === 'socket-error') o.onSocketError(m);
-    });
-    worker.on('error', (err) => this.fail(err));
-    worker.on('exit', (code) => {
-      if (!this.stopped) this.fail(new Error(`UDP I/O thread exited (code ${code})`));
-    });
     this.pump();
+  }
+
+  /** Which I/O thread serves the socket: 'native' (native/udp-io.c) or 'worker' (dgram in a worker). */
+  get kind(): 'native' | 'worker' {
+    return this.io.kind;
   }
 
   /** Starts the thread and binds its socket; rejects with the bind error. */
@@ -81,6 +137,47 @@ export class UdpIoThread {
     const queueBytes = o.queueBytes ?? 4 * 1024 * 1024;
     const inbound = DatagramRing.create(queueBytes);
     const outbound = DatagramRing.create(queueBytes);
+    const Native = o.native === false ? undefined : nativeUdpIo();
+    if (Native !== undefined) return Promise.resolve(UdpIoThread.startNative(Native, o, inbound, outbound));
+    return UdpIoThread.startWorker(o, inbound, outbound);
+  }
+
+  private static startNative(
+    Native: NativeUdpIoClass,
+    o: UdpIoThreadOptions,
+    inbound: DatagramRing,
+    outbound: DatagramRing,
+  ): UdpIoThread {
+    const native = new Native();
+    const made: { thread?: UdpIoThread } = {};
+    // Called on this thread when the native thread queued datagrams while this side slept.
+    const onData = (): void => made.thread?.pump();
+    const port = native.open(
+      o.host,
+      o.port,
+      o.type === 'udp6',
+      o.socketBufferSize,
+      new Uint8Array(inbound.shared),
+      new Uint8Array(outbound.shared),
+      onData,
+    );
+    outbound.wakeConsumer = () => native.wake();
+    const io: IoEnd = {
+      kind: 'native',
+      stop: () => {
+        native.close();
+        return Promise.resolve();
+      },
+    };
+    made.thread = new UdpIoThread(io, native, inbound, outbound, o.host, port, o);
+    return made.thread;
+  }
+
+  private static startWorker(
+    o: UdpIoThreadOptions,
+    inbound: DatagramRing,
+    outbound: DatagramRing,
+  ): Promise<UdpIoThread> {
     const worker = new Worker(new URL('./udp-io-worker.js', import.meta.url), {
       workerData: {
         type: o.type,
@@ -95,7 +192,14 @@ export class UdpIoThread {
       const onMessage = (m: UdpIoWorkerMessage): void => {
         if (m.kind === 'listening') {
           done();
-          resolve(new UdpIoThread(worker, inbound, outbound, m.address, m.port, o));
+          const io: IoEnd = { kind: 'worker', stop: () => stopWorker(worker) };
+          const thread = new UdpIoThread(io, undefined, inbound, outbound, m.address, m.port, o);
+          worker.on('message', (msg: UdpIoWorkerMessage) => {
+            if (msg.kind === 'socket-error') o.onSocketError(msg);
+          });
+          worker.on('error', (err) => thread.fail(err));
+          worker.on('exit', (code) => thread.fail(new Error(`UDP I/O thread exited (code ${code})`)));
+          resolve(thread);
         } else if (m.kind === 'bind-failed') {
           done();
           void worker.terminate();
@@ -131,27 +235,12 @@ export class UdpIoThread {
 
   /** Closes the socket and ends the thread; idempotent. */
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      if (this.stopped) {
-        resolve();
-        return;
-      }
+    if (this.closing === undefined) {
+      const wasStopped = this.stopped;
       this.stopped = true;
-      const end = (): void => {
-        clearTimeout(timer);
-        void this.worker.terminate().then(
-          () => resolve(),
-          () => resolve(),
-        );
-      };
-      // The worker closes its socket and says so; a stuck one is ended after a second anyway.
-      const timer = setTimeout(end, 1000);
-      this.worker.on('message', (m: UdpIoWorkerMessage) => {
-        if (m.kind === 'closed') end();
-      });
-      this.worker.postMessage({ kind: 'close' });
       this.inbound.close();
-    });
+      this.closing = wasStopped && this.io.kind === 'worker' ? Promise.resolve() : this.io.stop();
+    }
     return this.closing;
   }
 
@@ -164,8 +253,14 @@ export class UdpIoThread {
     if (this.stopped) return;
     for (let i = 0; i < PER_TURN && this.inbound.read(this.o.onDatagram); i++);
     if (this.stopped) return;
+    if (this.native !== undefined) this.reportNativeErrors(this.native);
     if (!this.inbound.isEmpty()) {
       setImmediate(this.pump);
+      return;
+    }
+    if (this.native !== undefined) {
+      // The native thread calls pump (onData) when it queues the next datagram.
+      if (!this.inbound.sleepUntilWoken()) setImmediate(this.pump);
       return;
     }
     const wait = this.inbound.waitForData();
@@ -173,10 +268,37 @@ export class UdpIoThread {
     else void wait.then(this.pump);
   };
 
+  /** Kernel errors the native thread met since the last look, reported as the worker reports them (the last one's text). */
+  private reportNativeErrors(native: NativeUdpIo): void {
+    const [count, message] = native.errors();
+    if (count === this.errorsSeen) return;
+    const more = count - this.errorsSeen;
+    this.errorsSeen = count;
+    this.o.onSocketError({ message: more > 1 ? `${message} (${more} datagrams)` : message });
+  }
+
   private fail(err: Error): void {
     if (this.stopped) return;
     this.stopped = true;
     this.inbound.close();
     this.o.onFailure(err);
   }
+}
+
+/** Asks a dgram worker to close its socket and waits for it (a stuck one is ended after a second). */
+function stopWorker(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const end = (): void => {
+      clearTimeout(timer);
+      void worker.terminate().then(
+        () => resolve(),
+        () => resolve(),
+      );
+    };
+    const timer = setTimeout(end, 1000);
+    worker.on('message', (m: UdpIoWorkerMessage) => {
+      if (m.kind === 'closed') end();
+    });
+    worker.postMessage({ kind: 'close' });
+  });
 }

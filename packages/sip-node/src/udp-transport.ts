@@ -30,6 +30,11 @@ export interface UdpListenOptions extends ListenOptions {
    * per-datagram work leave the SIP thread. Worth it on a host with a core to spare. Default false.
    */
   readonly ioThread?: boolean | undefined;
+  /**
+   * With ioThread: the native I/O thread (native/udp-io.c, batches of datagrams per system call) when
+   * it is built and the host is an IP address; false: always the dgram worker. Default true.
+   */
+  readonly ioNative?: boolean | undefined;
 }
 
 /** The largest UDP payload: 65535 less the IP and UDP headers (IPv4 20 + 8; IPv6 has no IP header in its payload length). */
@@ -117,6 +122,7 @@ export class UdpTransport implements Transport {
         host: options.host,
         port: options.port,
         socketBufferSize: options.socketBufferSize ?? 4 * 1024 * 1024,
+        native: options.ioNative !== false && isIP(options.host) !== 0,
         onDatagram: (data, address, port) => transport.receive(data, address, port),
         onSocketError: (err) => transport.logger.warn({ err }, 'SIP UDP socket error'),
         onFailure: (err) => transport.logger.warn({ err }, 'SIP UDP I/O thread failed: UDP is down'),
@@ -129,6 +135,11 @@ export class UdpTransport implements Transport {
     }
     transport.setLocal(transport.io.address, transport.io.port);
     return transport;
+  }
+
+  /** What serves the socket: this thread ('inline'), a native I/O thread or a dgram worker. */
+  get ioKind(): 'inline' | 'native' | 'worker' {
+    return this.io?.kind ?? 'inline';
   }
 
   /** The bound address (port resolved after bind). */

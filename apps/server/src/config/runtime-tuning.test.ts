@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { applyRuntimeTuning, parallelScavengeWanted, udpIoThreadWanted } from './runtime-tuning.js';
+import { applyRuntimeTuning, parallelScavengeWanted, udpIoNativeWanted, udpIoThreadWanted } from './runtime-tuning.js';
 
 const run = promisify(execFile);
 const workload = fileURLToPath(new URL('./testing/scavenge-workload.ts', import.meta.url));
@@ -85,5 +85,10 @@ describe('the UDP I/O thread (HANDSET_UDP_IO_THREAD)', () => {
     expect(udpIoThreadWanted('auto', 16)).toBe(true);
     expect(udpIoThreadWanted('on', 1)).toBe(true);
     expect(udpIoThreadWanted('off', 16)).toBe(false);
+    // `worker`: an I/O thread, the dgram one even where the native one is built.
+    expect(udpIoThreadWanted('worker', 1)).toBe(true);
+    expect(udpIoNativeWanted('worker')).toBe(false);
+    expect(udpIoNativeWanted('auto')).toBe(true);
+    expect(udpIoNativeWanted('on')).toBe(true);
   });
 });

@@ -52,19 +52,26 @@ export function applyRuntimeTuning(
 }
 
 /**
- * HANDSET_UDP_IO_THREAD: `auto` (on when the host has a second core), `on`, `off`.
+ * HANDSET_UDP_IO_THREAD: `auto` (on when the host has a second core), `on`, `worker`, `off`.
  *
  * With it the SIP UDP socket is served by a thread of its own (@handset/sip-node's UdpIoThread):
  * the send and receive system calls, the kernel's delivery path they run and dgram's per-datagram
  * work move off the event loop that parses and routes. On the 2-core bench host that was a fifth
  * of the SIP thread's REGISTER time (docs/benchmarks.md). On one core the thread could only take
- * turns with the event loop, so `auto` leaves it off there.
+ * turns with the event loop, so `auto` leaves it off there. The thread is the native one (batches
+ * of datagrams per system call) where it is built, else a dgram worker; `worker` asks for the
+ * worker whatever is built.
  */
-export type UdpIoThreadSetting = 'auto' | 'on' | 'off';
+export type UdpIoThreadSetting = 'auto' | 'on' | 'worker' | 'off';
 
 /** Whether the SIP UDP socket should get an I/O thread. */
 export function udpIoThreadWanted(setting: UdpIoThreadSetting, cores = availableParallelism()): boolean {
-  if (setting === 'on') return true;
+  if (setting === 'on' || setting === 'worker') return true;
   if (setting === 'off') return false;
   return cores >= 2;
+}
+
+/** Whether that I/O thread may be the native one (when it is built). */
+export function udpIoNativeWanted(setting: UdpIoThreadSetting): boolean {
+  return setting !== 'worker';
 }

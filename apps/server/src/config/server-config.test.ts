@@ -156,12 +156,13 @@ describe('loadServerConfig', () => {
     }
   });
 
-  it('reads HANDSET_UDP_IO_THREAD as auto, on or off (auto by default)', () => {
+  it('reads HANDSET_UDP_IO_THREAD as auto, on, worker or off (auto by default)', () => {
     expect(load({ HANDSET_UDP_IO_THREAD: 'off' }).transport.udpIoThread).toBe('off');
     expect(load({ HANDSET_UDP_IO_THREAD: 'on' }).transport.udpIoThread).toBe('on');
+    expect(load({ HANDSET_UDP_IO_THREAD: 'worker' }).transport.udpIoThread).toBe('worker');
     for (const bad of ['true', 'On', '1']) {
       const err = errorOf({ HANDSET_UDP_IO_THREAD: bad });
-      expect(err.message).toContain('HANDSET_UDP_IO_THREAD must be "auto", "on" or "off"');
+      expect(err.message).toContain('HANDSET_UDP_IO_THREAD must be "auto", "on", "worker" or "off"');
     }
   });
 

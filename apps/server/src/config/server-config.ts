@@ -265,7 +265,9 @@ const envSchema = z
     HANDSET_PARALLEL_SCAVENGE: z
       .enum(['auto', 'on', 'off'], { error: 'must be "auto", "on" or "off"' })
       .default('auto'),
-    HANDSET_UDP_IO_THREAD: z.enum(['auto', 'on', 'off'], { error: 'must be "auto", "on" or "off"' }).default('auto'),
+    HANDSET_UDP_IO_THREAD: z
+      .enum(['auto', 'on', 'worker', 'off'], { error: 'must be "auto", "on", "worker" or "off"' })
+      .default('auto'),
   })
   .superRefine((e, ctx) => {
     if (e.HANDSET_REG_MIN_EXPIRES > e.HANDSET_REG_MAX_EXPIRES) {
