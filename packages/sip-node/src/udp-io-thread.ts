@@ -161,7 +161,18 @@ export class UdpIoThread {
       new Uint8Array(outbound.shared),
       onData,
     );
-    outbound.wakeConsumer = () => native.wake();
+    // A sleeping I/O thread is woken once the current run of promise continuations is over, not at
+    // the first datagram queued: the answers to a turn's requests go out with one wake-up.
+    let wakeQueued = false;
+    const wakeNow = (): void => {
+      wakeQueued = false;
+      native.wake();
+    };
+    outbound.wakeConsumer = () => {
+      if (wakeQueued) return;
+      wakeQueued = true;
+      process.nextTick(wakeNow);
+    };
     const io: IoEnd = {
       kind: 'native',
       stop: () => {
