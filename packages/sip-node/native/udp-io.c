@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <poll.h>
@@ -188,8 +189,18 @@ static int to_sockaddr(io_t *io, const uint8_t *text, uint8_t len, uint16_t port
     if (io->ipv6) {
       struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
       s6->sin6_family = AF_INET6;
-      if (inet_pton(AF_INET6, buf, &s6->sin6_addr) != 1) return 0;
       sz = sizeof(struct sockaddr_in6);
+      if (inet_pton(AF_INET6, buf, &s6->sin6_addr) != 1) {
+        /* A scoped address (fe80::1%eth0): the resolver reads the zone, still without a lookup. */
+        struct addrinfo hints, *res = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_INET6;
+        hints.ai_socktype = SOCK_DGRAM;
+        hints.ai_flags = AI_NUMERICHOST;
+        if (strchr(buf, '%') == NULL || getaddrinfo(buf, NULL, &hints, &res) != 0 || res == NULL) return 0;
+        memcpy(&sa, res->ai_addr, res->ai_addrlen < sizeof sa ? res->ai_addrlen : sizeof sa);
+        freeaddrinfo(res);
+      }
     } else {
       struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
       s4->sin_family = AF_INET;

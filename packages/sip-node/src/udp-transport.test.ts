@@ -213,6 +213,24 @@ describe.each(modes.filter((m) => m.kind !== 'native' || nativeBuilt))(
       expect(await client.next()).toBe('after');
     });
 
+    it('goes on after sending to a port nobody listens on (ICMP port unreachable)', async () => {
+      const delegate = new RecordingDelegate();
+      const transport = await listen({ delegate });
+      const gone = createSocket('udp4');
+      await new Promise<void>((r) => gone.bind(0, '127.0.0.1', r));
+      const deadPort = gone.address().port;
+      await new Promise<void>((r) => gone.close(r));
+      for (let i = 0; i < 5; i++)
+        await transport.send(Buffer.from(`to nobody ${i}`), { protocol: 'udp', address: '127.0.0.1', port: deadPort });
+      await sleep(50);
+      const client = await udpClient('127.0.0.1');
+      client.socket.send('still there?', transport.local.port, '127.0.0.1');
+      const [m] = await delegate.messagesArrived(1);
+      expect(m!.text).toBe('still there?');
+      await transport.send(Buffer.from('yes'), { protocol: 'udp', address: '', port: 0, flowId: m!.flow.id });
+      expect(await client.next()).toBe('yes');
+    });
+
     it('passes bursts of datagrams each way, in order, none lost', async () => {
       const delegate = new RecordingDelegate();
       const transport = await listen({ delegate });
