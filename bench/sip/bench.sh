@@ -11,7 +11,9 @@
 #   CALL_COUNT / CALL_CONC           authenticated calls and concurrency          (5000 / 200)
 #   BENCH_TARGETS                    both | handset | kamailio                    (both)
 #   BENCH_PHASES                     "register call", any subset, in that order   (register call)
-#   BENCH_REPEAT                     runs per phase and target, order alternating; medians reported (1)
+#   BENCH_REPEAT                     runs per phase and target, order alternating; medians reported (5: this
+#                                    host's speed moves by a third within minutes, and a median of 5 drops two
+#                                    slow spells on either side)
 #   BENCH_WARMUP                     runs per phase and target before those, printed but not counted (1):
 #                                    both servers are long-running processes, and what a registrar sustains
 #                                    is its steady state. The first run against a Node process just started
@@ -41,7 +43,7 @@ trap 'exit 130' INT TERM
 REGISTER_COUNT="${REGISTER_COUNT:-30000}"; REGISTER_CONC="${REGISTER_CONC:-200}"
 CALL_COUNT="${CALL_COUNT:-5000}"; CALL_CONC="${CALL_CONC:-200}"
 BENCH_TARGETS="${BENCH_TARGETS:-both}"; BENCH_PHASES="${BENCH_PHASES:-register call}"
-BENCH_REPEAT="${BENCH_REPEAT:-1}"; BENCH_WARMUP="${BENCH_WARMUP:-1}"
+BENCH_REPEAT="${BENCH_REPEAT:-5}"; BENCH_WARMUP="${BENCH_WARMUP:-1}"
 KAMAILIO_TARGET="${KAMAILIO_TARGET:-127.0.0.1:5070}"
 export TRANSPORT="${TRANSPORT:-u1}"
 RUN_SH="$SHARED_DIR/bench/sip/run.sh"
