@@ -138,7 +138,13 @@ export class UdpIoThread {
     const inbound = DatagramRing.create(queueBytes);
     const outbound = DatagramRing.create(queueBytes);
     const Native = o.native === false ? undefined : nativeUdpIo();
-    if (Native !== undefined) return Promise.resolve(UdpIoThread.startNative(Native, o, inbound, outbound));
+    if (Native !== undefined) {
+      try {
+        return Promise.resolve(UdpIoThread.startNative(Native, o, inbound, outbound));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
     return UdpIoThread.startWorker(o, inbound, outbound);
   }
 
