@@ -80,7 +80,7 @@ describe.each(testBackends(pgdb))('BindingRepository on %s', (_name, database) =
 
     it('stores text the network sent as it was: quotes, backslashes, non-ASCII, JSON and SQL syntax', async () => {
       const odd = binding({
-        aor: 'o\'dd@example.com',
+        aor: "o'dd@example.com",
         key: 'sip:"q"@192.0.2.9;x=\\;y={a,b}',
         contactUri: 'sip:"q"@192.0.2.9;x=\\;y={a,b}',
         callId: `c-"}]'); drop table bindings; --`,
