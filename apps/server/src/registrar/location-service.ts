@@ -138,7 +138,7 @@ export class LocationService extends TypedEmitter<LocationEvents> {
     if (existing) this.unindex(existing);
     this.index(binding);
     const k = storeKey(binding.aor, binding.key);
-    if (this.isDeferrable(this.stored.get(k), binding)) {
+    if (this.isDeferrable(k, this.stored.get(k), binding)) {
       this.deferred.set(k, binding);
       this.pending.delete(k);
     } else {
@@ -225,13 +225,13 @@ export class LocationService extends TypedEmitter<LocationEvents> {
   }
 
   /**
-   * True when `next` only refreshes the binding the store holds (`stored`): same contact, path,
+   * True when `next` (store key `k`) only refreshes the binding the store holds (`stored`): same contact, path,
    * flow, source, instance, q and User-Agent, an expiry not earlier than the stored one and at
    * most maxLagMs (or a tenth of the interval) later. Call-ID and CSeq may differ.
    */
-  private isDeferrable(stored: Binding | undefined, next: Binding): boolean {
+  private isDeferrable(k: string, stored: Binding | undefined, next: Binding): boolean {
     if (stored === undefined || this.maxLagMs <= 0) return false;
-    if (this.writing?.has(storeKey(next.aor, next.key)) === true) return false;
+    if (this.writing?.has(k) === true) return false;
     const lag = next.expiresAt - stored.expiresAt;
     if (lag < 0 || lag > Math.min(this.maxLagMs, (next.expiresAt - next.receivedAt) / 10)) return false;
     return (
