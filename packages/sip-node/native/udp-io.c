@@ -32,7 +32,8 @@
 #include <unistd.h>
 
 /* datagram-ring.js control words and record header. */
-enum { HEAD = 0, TAIL = 1, WAITING = 2, BELL = 3, CLOSED = 4, DROPPED = 5, CONTROL_BYTES = 8 * 4 };
+/* SOCKET_ERRORS: kernel errors this thread met, counted in the inbound queue so the SIP thread reads them without a call. */
+enum { HEAD = 0, TAIL = 1, WAITING = 2, BELL = 3, CLOSED = 4, DROPPED = 5, SOCKET_ERRORS = 6, CONTROL_BYTES = 8 * 4 };
 enum { HEADER_BYTES = 12, MAX_ADDRESS = 255 };
 /* Datagrams per recvmmsg/sendmmsg call. */
 enum { BATCH = 32 };
@@ -56,8 +57,7 @@ typedef struct {
   ring_t out; /* this thread consumes */
   napi_threadsafe_function notify_js;
   napi_ref in_ref, out_ref;
-  /* Kernel errors on send or receive, for the SIP side to report. */
-  int32_t errors;
+  /* The last kernel error on send or receive (their count is the inbound queue's SOCKET_ERRORS word). */
   int32_t last_errno;
   /* recvmmsg buffers. */
   struct mmsghdr rmsgs[BATCH];
@@ -132,7 +132,7 @@ static void wake_js_if_waiting(io_t *io) {
 
 static void note_error(io_t *io, int err) {
   __atomic_store_n(&io->last_errno, err, __ATOMIC_SEQ_CST);
-  __atomic_add_fetch(&io->errors, 1, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&io->in.control[SOCKET_ERRORS], 1, __ATOMIC_SEQ_CST);
 }
 
 /* Receives what the socket holds, a batch per call; returns how many datagrams were queued. */
@@ -487,19 +487,15 @@ static napi_value io_wake(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* errors() -> [count, last errno name]: kernel errors on this socket since it opened. */
-static napi_value io_errors(napi_env env, napi_callback_info info) {
+/* lastError() -> the text of the last kernel error on this socket ("" when none). */
+static napi_value io_last_error(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   io_t *io = unwrap(env, info, &argc, NULL);
   if (io == NULL) return NULL;
-  napi_value out, count, code;
-  CHECK(napi_create_array_with_length(env, 2, &out));
-  CHECK(napi_create_int32(env, __atomic_load_n(&io->errors, __ATOMIC_SEQ_CST), &count));
+  napi_value text;
   int err = __atomic_load_n(&io->last_errno, __ATOMIC_SEQ_CST);
-  CHECK(napi_create_string_utf8(env, err == 0 ? "" : strerror(err), NAPI_AUTO_LENGTH, &code));
-  CHECK(napi_set_element(env, out, 0, count));
-  CHECK(napi_set_element(env, out, 1, code));
-  return out;
+  CHECK(napi_create_string_utf8(env, err == 0 ? "" : strerror(err), NAPI_AUTO_LENGTH, &text));
+  return text;
 }
 
 /* close(): stops the thread and closes the socket; idempotent. */
@@ -532,7 +528,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
       {"open", NULL, io_open, NULL, NULL, NULL, napi_default, NULL},
       {"wake", NULL, io_wake, NULL, NULL, NULL, napi_default, NULL},
-      {"errors", NULL, io_errors, NULL, NULL, NULL, napi_default, NULL},
+      {"lastError", NULL, io_last_error, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, io_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls;

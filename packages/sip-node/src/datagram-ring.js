@@ -30,6 +30,8 @@ const WAITING = 2;
 const BELL = 3;
 const CLOSED = 4;
 const DROPPED = 5;
+/** Kernel errors the producer met on its socket (a native I/O thread counts them here). */
+const SOCKET_ERRORS = 6;
 const CONTROL_WORDS = 8;
 const CONTROL_BYTES = CONTROL_WORDS * 4;
 const HEADER_BYTES = 12;
@@ -208,6 +210,11 @@ export class DatagramRing {
   /** Datagrams the producer could not queue since the ring was made. @returns {number} */
   get dropped() {
     return Atomics.load(this.control, DROPPED);
+  }
+
+  /** Kernel errors a native producer counted on its socket since the ring was made. @returns {number} */
+  get socketErrors() {
+    return Atomics.load(this.control, SOCKET_ERRORS);
   }
 
   /** @private @returns {false} */

@@ -32,8 +32,8 @@ interface NativeUdpIo {
   ): number;
   /** The SIP thread queued a datagram while the I/O thread slept. */
   wake(): void;
-  /** Kernel errors since open: how many, and the last one's text. */
-  errors(): [number, string];
+  /** The last kernel error's text (their count is the inbound queue's socketErrors). */
+  lastError(): string;
   /** Stops the thread and closes the socket; idempotent. */
   close(): void;
 }
@@ -100,12 +100,8 @@ export interface UdpIoThreadOptions {
  */
 const PER_TURN = 4;
 
-/** The I/O thread, whichever kind it is. */
-interface IoEnd {
-  readonly kind: 'native' | 'worker';
-  /** Closes the socket and ends the thread. */
-  stop(): Promise<void>;
-}
+/** Closes the I/O thread's socket and ends the thread, whichever kind it is. */
+type StopIo = () => Promise<void>;
 
 /** The SIP thread's end of a UDP socket served by an I/O thread. */
 export class UdpIoThread {
@@ -115,7 +111,8 @@ export class UdpIoThread {
   private errorsSeen = 0;
 
   private constructor(
-    private readonly io: IoEnd,
+    private readonly stopIo: StopIo,
+    /** The native I/O thread; undefined for the dgram worker. */
     private readonly native: NativeUdpIo | undefined,
     private readonly inbound: DatagramRing,
     private readonly outbound: DatagramRing,
@@ -129,7 +126,7 @@ export class UdpIoThread {
 
   /** Which I/O thread serves the socket: 'native' (native/udp-io.c) or 'worker' (dgram in a worker). */
   get kind(): 'native' | 'worker' {
-    return this.io.kind;
+    return this.native !== undefined ? 'native' : 'worker';
   }
 
   /** Starts the thread and binds its socket; rejects with the bind error. */
@@ -179,14 +176,11 @@ export class UdpIoThread {
       wakeQueued = true;
       process.nextTick(wakeNow);
     };
-    const io: IoEnd = {
-      kind: 'native',
-      stop: () => {
-        native.close();
-        return Promise.resolve();
-      },
+    const stop = (): Promise<void> => {
+      native.close();
+      return Promise.resolve();
     };
-    made.thread = new UdpIoThread(io, native, inbound, outbound, o.host, port, o);
+    made.thread = new UdpIoThread(stop, native, inbound, outbound, o.host, port, o);
     return made.thread;
   }
 
@@ -209,8 +203,7 @@ export class UdpIoThread {
       const onMessage = (m: UdpIoWorkerMessage): void => {
         if (m.kind === 'listening') {
           done();
-          const io: IoEnd = { kind: 'worker', stop: () => stopWorker(worker) };
-          const thread = new UdpIoThread(io, undefined, inbound, outbound, m.address, m.port, o);
+          const thread = new UdpIoThread(() => stopWorker(worker), undefined, inbound, outbound, m.address, m.port, o);
           worker.on('message', (msg: UdpIoWorkerMessage) => {
             if (msg.kind === 'socket-error') o.onSocketError(msg);
           });
@@ -256,7 +249,8 @@ export class UdpIoThread {
       const wasStopped = this.stopped;
       this.stopped = true;
       this.inbound.close();
-      this.closing = wasStopped && this.io.kind === 'worker' ? Promise.resolve() : this.io.stop();
+      // A failed worker is gone already; a native thread's socket is closed in any case.
+      this.closing = wasStopped && this.native === undefined ? Promise.resolve() : this.stopIo();
     }
     return this.closing;
   }
@@ -285,12 +279,16 @@ export class UdpIoThread {
     else void wait.then(this.pump);
   };
 
-  /** Kernel errors the native thread met since the last look, reported as the worker reports them (the last one's text). */
+  /**
+   * Kernel errors the native thread met since the last look, reported as the worker reports them
+   * (with the last one's text). A read of shared memory per turn; a call only when there are new ones.
+   */
   private reportNativeErrors(native: NativeUdpIo): void {
-    const [count, message] = native.errors();
+    const count = this.inbound.socketErrors;
     if (count === this.errorsSeen) return;
     const more = count - this.errorsSeen;
     this.errorsSeen = count;
+    const message = native.lastError();
     this.o.onSocketError({ message: more > 1 ? `${message} (${more} datagrams)` : message });
   }
 

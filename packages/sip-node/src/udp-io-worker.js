@@ -66,9 +66,20 @@ socket.on('error', (err) => {
 /** Datagrams sent in one turn before the socket's receive events get theirs. */
 const BATCH = 64;
 
+/**
+ * A send the kernel refuses (a broadcast address, an unreachable network) is reported like a socket
+ * error: dgram only tells a send's own callback, and says nothing without one.
+ * @param {Error | null} err
+ */
+const afterSend = (err) => {
+  if (err === null || closing) return;
+  const e = /** @type {NodeJS.ErrnoException & { address?: string; port?: number }} */ (err);
+  post({ kind: 'socket-error', message: e.message, code: e.code, address: e.address, port: e.port });
+};
+
 /** @param {Buffer} payload @param {string} address @param {number} to */
 const send = (payload, address, to) => {
-  if (!closing) socket.send(payload, to, address);
+  if (!closing) socket.send(payload, to, address, afterSend);
 };
 
 /**

@@ -229,6 +229,40 @@ describe.each(suites)('UdpTransport $mode', ({ ioThread, ioNative, kind }) => {
     expect(await client.next()).toBe('yes');
   });
 
+  it('reports a send the kernel refuses (in the log from an I/O thread), and goes on', async () => {
+    // A broadcast address without SO_BROADCAST: the kernel refuses the send (EACCES).
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => {},
+      warn: (fields: Record<string, unknown>, message: string) => {
+        warnings.push(`${message}: ${String((fields.err as { message?: string } | undefined)?.message)}`);
+      },
+    };
+    const transport = await listen({ logger });
+    const client = await udpClient('127.0.0.1');
+    const refused = transport.send(Buffer.from('to everyone'), {
+      protocol: 'udp',
+      address: '255.255.255.255',
+      port: 9,
+    });
+    if (!ioThread) {
+      // On the event loop the send itself fails.
+      await expect(refused).rejects.toMatchObject({ code: 'TRANSPORT_ERROR' });
+    } else {
+      // An I/O thread took it; the kernel's refusal comes back as a socket error in the log. The native
+      // thread's errors are read on the SIP thread's next turn with traffic.
+      await refused;
+      for (let i = 0; i < 100 && warnings.length === 0; i++) {
+        client.socket.send('nudge', transport.local.port, '127.0.0.1');
+        await sleep(20);
+      }
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^SIP UDP socket error: .*(permission|EACCES)/i);
+    }
+    await transport.send(Buffer.from('after'), { protocol: 'udp', address: '127.0.0.1', port: client.port });
+    expect(await client.next()).toBe('after');
+  });
+
   it('passes bursts of datagrams each way, in order, none lost', async () => {
     const delegate = new RecordingDelegate();
     const transport = await listen({ delegate });
