@@ -1,0 +1,196 @@
+/**
+ * The media plane against a real rtpengine (Debian rtpengine-daemon), started by the supervisor
+ * as `npm start` does: offers and answers between a WebRTC end and a plain phone, the session
+ * count after delete, restart after a crash, and the ng client's retries and timeouts.
+ */
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaError } from './media-error.js';
+import { MediaPlane } from './media-plane.js';
+import { NgClient } from './ng-client.js';
+import { RtpengineSet } from './rtpengine-set.js';
+import { findExecutable, RtpengineSupervisor } from './rtpengine-supervisor.js';
+import { sdpProfile } from './sdp-profile.js';
+
+const binary = await findExecutable('rtpengine');
+
+/** An offer as Chromium writes it (trimmed): Opus first, then G.722, PCMU, PCMA, DTMF. */
+export const CHROME_OFFER = [
+  'v=0',
+  'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'a=msid-semantic: WMS',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111 9 0 8 126',
+  'c=IN IP4 0.0.0.0',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  'a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0',
+  'a=ice-ufrag:abcd',
+  'a=ice-pwd:abcdefghijklmnopqrstuvwx',
+  'a=ice-options:trickle',
+  'a=fingerprint:sha-256 12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0',
+  'a=setup:actpass',
+  'a=mid:0',
+  'a=sendrecv',
+  'a=rtcp-mux',
+  'a=rtpmap:111 opus/48000/2',
+  'a=fmtp:111 minptime=10;useinbandfec=1',
+  'a=rtpmap:9 G722/8000',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:126 telephone-event/8000',
+  '',
+].join('\r\n');
+
+/** What a plain PCMU-only phone (baresip) answers. */
+export function plainSdp(port: number, codecs = '0 101'): string {
+  return [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${port} RTP/AVP ${codecs}`,
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=sendrecv',
+    '',
+  ].join('\r\n');
+}
+
+describe.skipIf(!binary)('media plane with a real rtpengine', () => {
+  let sup: RtpengineSupervisor;
+  let set: RtpengineSet;
+  let plane: MediaPlane;
+
+  beforeAll(async () => {
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    sup = new RtpengineSupervisor({
+      binary: binary!,
+      interfaceAddress: '127.0.0.1',
+      advertisedAddress: '127.0.0.1',
+      portMin: base,
+      portMax: base + 99,
+      restartDelayMs: 100,
+    });
+    await sup.start();
+    set = new RtpengineSet({ clients: [sup.ng], probeDeadMs: 200 });
+    sup.on('exited', () => set.markDown(sup.ng));
+    sup.on('ready', () => set.markUp(sup.ng));
+    plane = new MediaPlane({ mode: 'auto', engines: set });
+  });
+  afterAll(async () => {
+    set?.close();
+    await sup?.close();
+  });
+
+  it('bridges a WebRTC offer to a plain phone and answers back in WebRTC terms', async () => {
+    const callId = `c-${Math.random()}`;
+    const toPhone = await plane.offer(callId, 'rtp', { fromTag: 'ft', sdp: CHROME_OFFER, receivedFrom: '127.0.0.1' });
+    const offered = sdpProfile(toPhone)!;
+    expect(offered.kind).toBe('rtp');
+    expect(toPhone).toMatch(/m=audio \d+ RTP\/AVP /);
+    expect(toPhone).not.toContain('a=ice-ufrag');
+    expect(toPhone).not.toContain('a=fingerprint');
+    expect(offered.codecs).toContain('PCMU');
+
+    const toBrowser = await plane.answer(callId, { fromTag: 'ft', toTag: 'tt', sdp: plainSdp(40000) });
+    expect(sdpProfile(toBrowser)!.kind).toBe('webrtc');
+    expect(toBrowser).toContain('UDP/TLS/RTP/SAVPF');
+    expect(toBrowser).toContain('a=fingerprint:');
+    expect(toBrowser).toContain('a=ice-ufrag:');
+    expect(toBrowser).toContain('a=rtcp-mux');
+    expect(await plane.sessionCount()).toBeGreaterThanOrEqual(1);
+    await plane.delete(callId);
+    expect(plane.has(callId)).toBe(false);
+  });
+
+  it('offers a plain phone’s PCMU call to a browser as WebRTC with Opus transcodable', async () => {
+    const callId = `c-${Math.random()}`;
+    const toBrowser = await plane.offer(callId, 'webrtc', { fromTag: 'a', sdp: plainSdp(40002) });
+    expect(sdpProfile(toBrowser)!.kind).toBe('webrtc');
+    expect(sdpProfile(toBrowser)!.codecs).toEqual(expect.arrayContaining(['PCMU', 'OPUS']));
+    expect(toBrowser).toContain('a=setup:actpass');
+    await plane.delete(callId);
+  });
+
+  it('leaves no session behind once every call is deleted', async () => {
+    const ids = Array.from({ length: 5 }, (_, i) => `leak-${i}-${Math.random()}`);
+    for (const id of ids) await plane.offer(id, 'rtp', { fromTag: 'x', sdp: CHROME_OFFER });
+    for (const id of ids) await plane.delete(id);
+    expect(await plane.sessionCount()).toBe(0);
+  });
+
+  it('reports the calls of an rtpengine that died, and takes new calls once it is back', async () => {
+    const callId = `crash-${Math.random()}`;
+    await plane.offer(callId, 'rtp', { fromTag: 'x', sdp: CHROME_OFFER });
+    const lost = new Promise<string[]>((resolve) => plane.on('lost', resolve));
+    const back = new Promise<void>((resolve) => sup.on('ready', resolve));
+    process.kill(sup.pid!, 'SIGKILL');
+    expect(await lost).toEqual([callId]);
+    expect(plane.available).toBe(false);
+    await expect(plane.offer(`after-${Math.random()}`, 'rtp', { fromTag: 'x', sdp: CHROME_OFFER })).rejects.toThrow(
+      MediaError,
+    );
+    await back;
+    expect(plane.available).toBe(true);
+    const again = `again-${Math.random()}`;
+    await expect(plane.offer(again, 'rtp', { fromTag: 'x', sdp: CHROME_OFFER })).resolves.toContain('RTP/AVP');
+    await plane.delete(again);
+  }, 20_000);
+
+  it('turns rtpengine’s own refusal into a REFUSED error', async () => {
+    await expect(
+      sup.ng.request('answer', { 'call-id': 'nope', 'from-tag': 'a', 'to-tag': 'b', sdp: 'x' }),
+    ).rejects.toMatchObject({ code: 'REFUSED' });
+  });
+});
+
+describe('ng client', () => {
+  it('retries with the same cookie and takes the late answer', async () => {
+    const server = createSocket('udp4');
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
+    const cookies: string[] = [];
+    server.on('message', (msg, rinfo) => {
+      const cookie = msg.toString().split(' ')[0]!;
+      cookies.push(cookie);
+      if (cookies.length < 2) return; // the first attempt is "lost"
+      server.send(Buffer.from(`${cookie} d6:result4:ponge`), rinfo.port, rinfo.address);
+    });
+    const c = new NgClient({ host: '127.0.0.1', port: server.address().port, timeoutMs: 100, retries: 2 });
+    await expect(c.request('ping')).resolves.toMatchObject({ result: 'pong' });
+    expect(cookies).toHaveLength(2);
+    expect(cookies[0]).toBe(cookies[1]);
+    c.close();
+    server.close();
+  });
+
+  it('gives up after its retries with TIMEOUT, and ignores garbage meanwhile', async () => {
+    const server = createSocket('udp4');
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
+    let attempts = 0;
+    server.on('message', (msg, rinfo) => {
+      attempts++;
+      server.send(Buffer.from('garbage without a cookie'), rinfo.port, rinfo.address);
+      server.send(Buffer.from(`${msg.toString().split(' ')[0]!}-other d6:result2:oke`), rinfo.port, rinfo.address);
+    });
+    const c = new NgClient({ host: '127.0.0.1', port: server.address().port, timeoutMs: 50, retries: 1 });
+    await expect(c.request('ping')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(attempts).toBe(2);
+    c.close();
+    server.close();
+  });
+
+  it('fails a request whose answer does not parse, without crashing', async () => {
+    const server = createSocket('udp4');
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
+    server.on('message', (msg, rinfo) => {
+      server.send(Buffer.from(`${msg.toString().split(' ')[0]!} d6:result`), rinfo.port, rinfo.address);
+    });
+    const c = new NgClient({ host: '127.0.0.1', port: server.address().port, timeoutMs: 200, retries: 0 });
+    await expect(c.request('ping')).rejects.toMatchObject({ code: 'BENCODE' });
+    c.close();
+    server.close();
+  });
+});
