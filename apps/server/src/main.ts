@@ -55,6 +55,8 @@ import { bridgeLocationEvents } from './events/location-events-adapter.js';
 import { createSmtpMailer } from './notify/mailer.js';
 import { WebhookService } from './notify/webhook-service.js';
 import { openStore } from './store/open-store.js';
+import type { MediaPlane } from './media/media-plane.js';
+import { startMediaPlane } from './media/media-wiring.js';
 
 /** A running Handset. */
 export interface HandsetServer {
@@ -68,6 +70,8 @@ export interface HandsetServer {
   /** Bound SIP ports by protocol. */
   readonly sipPorts: Readonly<Partial<Record<'udp' | 'tcp' | 'tls' | 'ws' | 'wss', number>>>;
   readonly logger: Logger;
+  /** The media plane (rtpengine anchoring). */
+  readonly media: MediaPlane;
   /** Stops listening, ends calls, writes what is pending, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -182,6 +186,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     cleanups.push(() => location.close());
     bridgeLocationEvents(location, bus);
 
+    // rtpengine: external, a private one, or none (then calls that need it get 488).
+    const media = await startMediaPlane(config.media, { bind: config.bind, publicHost: config.publicHost }, logger);
+    cleanups.push(() => media.close());
+
     const callEvents = new CallEventsAdapter(bus);
     const calls = new CallTracker({
       sink: callEvents.wrapSink(cdrs),
@@ -282,6 +290,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
         registrations: location.size,
         activeCalls: calls.active,
         sip: sipPorts,
+        media: { anchor: config.media.anchor, rtpengine: media.source, available: media.plane.available },
       }),
     };
     metrics = new ServerMetrics({
@@ -387,6 +396,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       // Agents away, in wrap-up or on do-not-disturb are not rung for group calls.
       groups: availableMembersOnly(services.groups, webphoneState),
       metrics: authMetrics,
+      media: media.plane,
       logger,
     });
     service.bind({ layer: endpoint.layer, registrar, proxy });
@@ -408,6 +418,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       services,
       location,
       calls,
+      media: media.plane,
       httpPort,
       httpsPort,
       sipPorts,

@@ -65,6 +65,21 @@ export interface ProxyConfig {
   dialogTimeoutS: number;
 }
 
+/** The media plane (rtpengine). */
+export interface MediaConfig {
+  /** HANDSET_MEDIA_ANCHOR: `auto` anchors calls between WebRTC and plain SIP, `always` every call, `never` none. */
+  anchor: 'auto' | 'always' | 'never';
+  /** HANDSET_RTPENGINE: external rtpengines' ng ports; undefined starts a private one when installed. */
+  rtpengines: Array<{ host: string; port: number }> | undefined;
+  /** HANDSET_RTPENGINE_BIN: the rtpengine executable for the private one (name on PATH or path). */
+  binary: string;
+  /** HANDSET_RTP_PORT_MIN / _MAX: the private rtpengine's media ports. */
+  portMin: number;
+  portMax: number;
+  /** HANDSET_RTP_ADDRESS: the local address its media sockets bind (default: the bind or public address). */
+  rtpAddress: string | undefined;
+}
+
 /** Everything the server process needs to start, resolved and validated. */
 export interface ServerConfig {
   /** Absolute path of the data directory (database, secret key, self-signed cert, run file). */
@@ -104,6 +119,8 @@ export interface ServerConfig {
   provisioning: ProvisioningConfig;
   /** HANDSET_PARALLEL_SCAVENGE: V8's young-generation collector on worker threads (see runtime-tuning.ts). */
   parallelScavenge: ParallelScavengeSetting;
+  /** Media anchoring through rtpengine. */
+  media: MediaConfig;
 }
 
 /** Limits of the public provisioning endpoint. */
@@ -136,6 +153,14 @@ const wholeNumber = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 const positiveInt = (max: number) => wholeNumber(1, max);
+
+/** A comma-separated list, entries trimmed, empty ones dropped. */
+function commaList(s: string): string[] {
+  return s
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+}
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
@@ -248,12 +273,7 @@ const envSchema = z
     HANDSET_TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     HANDSET_TURN_URLS: z
       .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((u) => u.trim())
-          .filter((u) => u !== ''),
-      )
+      .transform(commaList)
       .pipe(
         z.array(
           z.string().regex(/^(stuns?|turns?):[^\s,]+$/i, 'must list stun:, turn: or turns: URLs, comma-separated'),
@@ -265,6 +285,34 @@ const envSchema = z
     HANDSET_PARALLEL_SCAVENGE: z
       .enum(['auto', 'on', 'off'], { error: 'must be "auto", "on" or "off"' })
       .default('auto'),
+    HANDSET_MEDIA_ANCHOR: z
+      .enum(['auto', 'always', 'never'], { error: 'must be "auto", "always" or "never"' })
+      .default('auto'),
+    HANDSET_RTPENGINE: z
+      .string()
+      .transform(commaList)
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(udp:)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+                'must list udp:host:port entries (rtpengine ng ports), comma-separated',
+              )
+              .transform((u) => {
+                const m = /^(?:udp:)?\[?([^\]]+?)\]?:(\d+)$/.exec(u)!;
+                return { host: m[1]!, port: Number(m[2]) };
+              })
+              .refine((a) => a.port > 0 && a.port < 65536, 'must name a port 1-65535'),
+          )
+          .min(1),
+      )
+      .optional(),
+    HANDSET_RTPENGINE_BIN: z.string().default('rtpengine'),
+    HANDSET_RTP_PORT_MIN: wholeNumber(1024, 65535).default(30000),
+    HANDSET_RTP_PORT_MAX: wholeNumber(1024, 65535).default(40000),
+    HANDSET_RTP_ADDRESS: bindAddress.optional(),
     HANDSET_UDP_IO_THREAD: z
       .enum(['auto', 'on', 'worker', 'off'], { error: 'must be "auto", "on", "worker" or "off"' })
       .default('auto'),
@@ -300,6 +348,13 @@ const envSchema = z
         code: 'custom',
         path: ['HANDSET_TURN_SECRET'],
         message: 'must be set when HANDSET_TURN_URLS lists turn: or turns: URLs (coturn static-auth-secret)',
+      });
+    }
+    if (e.HANDSET_RTP_PORT_MAX - e.HANDSET_RTP_PORT_MIN < 3) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HANDSET_RTP_PORT_MAX'],
+        message: `must be at least 4 above HANDSET_RTP_PORT_MIN (${e.HANDSET_RTP_PORT_MIN}): a call takes 4 ports`,
       });
     }
     if (e.HANDSET_TLS === 'self-signed' && e.HANDSET_TLS_CERT !== undefined) {
@@ -397,5 +452,13 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
     redisUrl: e.REDIS_URL,
     provisioning: { rateLimitPerMinute: e.HANDSET_PROVISION_RATE_LIMIT },
     parallelScavenge: e.HANDSET_PARALLEL_SCAVENGE,
+    media: {
+      anchor: e.HANDSET_MEDIA_ANCHOR,
+      rtpengines: e.HANDSET_RTPENGINE,
+      binary: e.HANDSET_RTPENGINE_BIN,
+      portMin: e.HANDSET_RTP_PORT_MIN,
+      portMax: e.HANDSET_RTP_PORT_MAX,
+      rtpAddress: e.HANDSET_RTP_ADDRESS,
+    },
   };
 }

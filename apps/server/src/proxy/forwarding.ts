@@ -11,6 +11,7 @@ import {
   createResponse,
   newTag,
 } from '@handset/sip';
+import type { ResponseFilter } from './media-anchoring.js';
 import { mergeChallenges, selectBestResponse } from './response-selection.js';
 import type { ClientTransactionHandler, ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
 
@@ -36,7 +37,7 @@ class Branch implements ClientTransactionHandler {
   ) {}
 
   onResponse(res: SipResponse): void {
-    this.forwarding.branchResponse(this, res);
+    this.forwarding.receive(this, res);
   }
 
   // §16.7 step 6 / §17.1.4: a timeout counts as 408, a transport failure as 480 from that branch.
@@ -76,6 +77,8 @@ export interface ForwardingOptions {
   nextStage?: () => Promise<boolean>;
   /** With nextStage: how long one stage rings before the next starts. */
   stageTimeoutMs?: number;
+  /** Sees (and may rewrite) each response before it is handled: media anchoring's SDP answers. */
+  responseFilter?: ResponseFilter | undefined;
 }
 
 /** A stateful forwarding with parallel branches. */
@@ -87,6 +90,8 @@ export class Forwarding {
   private ringTimer: NodeJS.Timeout | undefined;
   private stageTimer: NodeJS.Timeout | undefined;
   private advancing = false;
+  /** Responses wait here in order once the filter took one asynchronously (a 183 before its 200). */
+  private filtered: Promise<void> | undefined;
   private stagesDone: boolean;
   private readonly isInvite: boolean;
   /** Called once when the final response has gone upstream. */
@@ -122,6 +127,28 @@ export class Forwarding {
     if (!this.finalSent && this.branches.every((b) => b.state !== 'proceeding')) {
       this.sendFinal(createResponse(this.o.server.request, 487, { toTag: 'cancelled' }));
     }
+  }
+
+  /** Ends the forwarding with a final response of our own (no branch could be sent). */
+  reject(res: SipResponse): void {
+    this.sendFinal(res);
+    this.cancel();
+  }
+
+  /** A response on one branch, through the response filter when there is one. @internal */
+  receive(branch: Branch, res: SipResponse): void {
+    const filter = this.o.responseFilter;
+    if (filter === undefined) return this.branchResponse(branch, res);
+    if (this.filtered === undefined) {
+      const pending = filter(branch, res);
+      if (pending === undefined) return this.branchResponse(branch, res);
+      this.filtered = pending.catch(() => {}).then(() => this.branchResponse(branch, res));
+      return;
+    }
+    this.filtered = this.filtered
+      .then(() => filter(branch, res))
+      .catch(() => {})
+      .then(() => this.branchResponse(branch, res));
   }
 
   /** A response (or a timeout's 408, a transport failure's 480) on one branch. @internal */

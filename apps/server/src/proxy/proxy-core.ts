@@ -30,6 +30,8 @@ import type { CallTracker } from './call-tracker.js';
 import { type FlowTokenCodec, flowTarget } from './flow-token.js';
 import { Forwarding, type ForwardingObserver } from './forwarding.js';
 import type { LocalIdentity } from './local-identity.js';
+import type { MediaPlane } from '../media/media-plane.js';
+import { MediaAnchoring, mediaRefusal } from './media-anchoring.js';
 import { defaultPort, resolveUriTarget } from './uri-target.js';
 import type { ProxySipLayer, ServerTransactionLike } from './sip-layer.js';
 
@@ -72,6 +74,8 @@ export interface ProxyOptions {
   /** When set, a call to a group's extension rings its members. */
   groups?: GroupResolver | undefined;
   metrics?: ProxyMetrics;
+  /** When set, calls between ends that speak different media go through rtpengine. */
+  media?: MediaPlane | undefined;
   logger?: Logger;
 }
 
@@ -86,7 +90,20 @@ interface RouteInfo {
 /** The proxy core: requests in from the transaction layer, branches out. */
 export class ProxyCore {
   private readonly forwardings = new Map<ServerTransactionLike, Forwarding>();
-  constructor(private readonly o: ProxyOptions) {}
+  /** Media anchoring (rtpengine), when a media plane is configured. */
+  readonly anchoring: MediaAnchoring | undefined;
+
+  constructor(private readonly o: ProxyOptions) {
+    this.anchoring = o.media
+      ? new MediaAnchoring({
+          media: o.media,
+          layer: o.layer,
+          calls: o.calls,
+          via: (target, branch) => this.viaValue(target, branch),
+          logger: o.logger,
+        })
+      : undefined;
+  }
 
   /** A new non-REGISTER request (its server transaction exists). */
   async onRequest(txn: ServerTransactionLike): Promise<void> {
@@ -271,11 +288,22 @@ export class ProxyCore {
       txn.respond(createResponse(req, 430, { reason: 'Flow Failed' }));
       return;
     }
+    let responseFilter;
+    if (this.anchoring?.has(req.callId)) {
+      try {
+        responseFilter = await this.anchoring.inDialog(req);
+      } catch (err) {
+        this.o.logger?.warn({ err, callId: req.callId }, 'a re-offer could not go through rtpengine');
+        const why = err instanceof Error ? err.message : 'media relay failed';
+        txn.respond(createResponse(req, 488, { headers: mediaRefusal(why) }));
+        return;
+      }
+    }
     if (req.method === 'BYE') this.endCallByBye(req);
     else this.o.calls.touch(req.callId);
     decrementMaxForwards(req);
     req.prependHeader('Via', this.viaValue(target, newBranch()));
-    const fwd = new Forwarding({ layer: this.o.layer, server: txn });
+    const fwd = new Forwarding({ layer: this.o.layer, server: txn, responseFilter });
     this.track(txn, fwd);
     fwd.addBranch(req, target, describeTarget(target));
   }
@@ -389,21 +417,46 @@ export class ProxyCore {
       return;
     }
 
+    const branches: Array<{ request: SipRequest; target: SendTarget; device: string }> = [];
+    for (const b of bindings) {
+      const branch = await this.branchFor(req, flow, b, loopKey);
+      if (branch) branches.push({ ...branch, device: describeDevice(b.userAgent, branch.target) });
+    }
+    if (branches.length === 0) {
+      respondFinal(createResponse(req, 480, { toTag: 'route', reason: 'No reachable device' }));
+      return;
+    }
+    const media = await this.anchorBranches(txn, callId, branches);
+    if (media.length === 0) {
+      respondFinal(createResponse(req, 488, { toTag: 'media', headers: mediaRefusal(this.mediaUnavailable()) }));
+      return;
+    }
     const fwd = new Forwarding({
       layer: this.o.layer,
       server: txn,
       ringTimeoutMs: this.o.ringTimeoutMs,
-      observer: isInvite ? this.callObserver(req.callId) : undefined,
+      observer: isInvite ? this.callObserver(callId) : undefined,
+      responseFilter: isInvite ? this.anchoring?.inviteFilter(callId) : undefined,
     });
     this.track(txn, fwd);
-    let sent = 0;
-    for (const b of bindings) {
-      const branch = await this.branchFor(req, flow, b, loopKey);
-      if (!branch) continue;
-      fwd.addBranch(branch.request, branch.target, describeDevice(b.userAgent, branch.target));
-      sent++;
-    }
-    if (sent === 0) respondFinal(createResponse(req, 480, { toTag: 'route', reason: 'No reachable device' }));
+    for (const branch of media) fwd.addBranch(branch.request, branch.target, branch.device);
+  }
+
+  /** The branches that may be sent: those needing rtpengine are anchored, or left out when none can take them. */
+  private async anchorBranches<B extends { request: SipRequest; target: SendTarget }>(
+    txn: ServerTransactionLike,
+    callId: string,
+    branches: B[],
+  ): Promise<B[]> {
+    const anchoring = this.anchoring;
+    if (!anchoring || txn.request.method !== 'INVITE') return branches;
+    const kept: B[] = [];
+    for (const b of branches) if (await anchoring.offerBranch(txn, callId, b)) kept.push(b);
+    return kept;
+  }
+
+  private mediaUnavailable(): string {
+    return this.o.media?.unavailableReason ?? 'media relay (rtpengine) is not available';
   }
 
   /**
@@ -431,16 +484,19 @@ export class ProxyCore {
     const ringMs = group.ringTimeoutS * 1000;
     const isInvite = req.method === 'INVITE';
     let next = 0;
+    const callId = req.callId;
+    let refusedForMedia = false;
     const addStage = async (): Promise<boolean> => {
       while (next < stages.length) {
-        let sent = 0;
+        const branches: Array<{ request: SipRequest; target: SendTarget; device: string }> = [];
         for (const b of stages[next++]!) {
           const branch = await this.branchFor(req, txn.flow, b, loopKey);
-          if (!branch) continue;
-          fwd.addBranch(branch.request, branch.target, describeDevice(b.userAgent, branch.target));
-          sent++;
+          if (branch) branches.push({ ...branch, device: describeDevice(b.userAgent, branch.target) });
         }
-        if (sent > 0) return true;
+        const media = await this.anchorBranches(txn, callId, branches);
+        if (media.length < branches.length) refusedForMedia = true;
+        for (const branch of media) fwd.addBranch(branch.request, branch.target, branch.device);
+        if (media.length > 0) return true;
       }
       return false;
     };
@@ -448,11 +504,16 @@ export class ProxyCore {
       layer: this.o.layer,
       server: txn,
       ringTimeoutMs: ringMs * stages.length + 1000,
-      observer: isInvite ? this.callObserver(req.callId) : undefined,
+      observer: isInvite ? this.callObserver(callId) : undefined,
+      responseFilter: isInvite ? this.anchoring?.inviteFilter(callId) : undefined,
       ...(group.strategy === 'sequential' && stages.length > 1 ? { nextStage: addStage, stageTimeoutMs: ringMs } : {}),
     });
     this.track(txn, fwd);
-    if (!(await addStage())) fwd.cancel();
+    if (!(await addStage())) {
+      if (refusedForMedia)
+        fwd.reject(createResponse(req, 488, { toTag: 'media', headers: mediaRefusal(this.mediaUnavailable()) }));
+      else fwd.cancel();
+    }
   }
 
   /** Challenges or verifies the caller (§22.3, 407); false when a response was sent. */

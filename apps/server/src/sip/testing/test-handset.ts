@@ -23,6 +23,8 @@ const BASE_ENV = {
   HANDSET_SIP_PORT: '0',
   HANDSET_HTTP_PORT: '0',
   HANDSET_LOG_LEVEL: 'silent',
+  // No private rtpengine per test server: media tests turn anchoring on themselves.
+  HANDSET_MEDIA_ANCHOR: 'never',
 };
 
 /** A running server plus the UAs a test opened. */
