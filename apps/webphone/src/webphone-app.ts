@@ -1,4 +1,12 @@
-import { CallState, Phone, RegistrationState, type Call, type CallRecord, type CallStats } from '@handset/sdk';
+import {
+  CallState,
+  Phone,
+  RegistrationState,
+  type Call,
+  type CallFailure,
+  type CallRecord,
+  type CallStats,
+} from '@handset/sdk';
 import { agentView } from './agent-view.js';
 import {
   ApiClient,
@@ -62,6 +70,17 @@ const STORE = {
   loopback: 'handset.e2e.loopback',
 };
 
+/** The words for each way a call can fail (the SDK tells which). */
+const FAILURE_TEXT: Record<CallFailure, MessageKey> = {
+  busy: 'failBusy',
+  declined: 'failDeclined',
+  'not-found': 'failNotFound',
+  'no-answer': 'failNoAnswer',
+  unavailable: 'failUnavailable',
+  media: 'failMedia',
+  cancelled: 'failOther',
+  failed: 'failOther',
+};
 const fmtDuration = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 
 /**
@@ -329,6 +348,11 @@ export class WebphoneApp {
   }
 
   private onCallEnded(rec: CallRecord): void {
+    // An outgoing call the far side or the server refused: say why, in words (not a SIP code).
+    const failure = rec.end.failure;
+    if (rec.direction === 'outgoing' && failure !== undefined && failure !== 'cancelled' && rec.end.by !== 'local') {
+      this.toast(this.t('callFailed', { reason: this.t(FAILURE_TEXT[failure]) }));
+    }
     const entry: HistoryEntry = {
       callId: rec.callId,
       direction: rec.direction,

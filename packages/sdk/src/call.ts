@@ -1,4 +1,5 @@
 import { summarizeStats, type CallStats } from './call-quality.js';
+import { type CallFailure, callFailureOf } from './call-failure.js';
 import { assertTransition, CallState } from './call-state.js';
 import type { Clock } from './clock.js';
 import { HandsetError } from './handset-error.js';
@@ -36,6 +37,10 @@ export interface CallEnd {
   readonly statusCode?: number | undefined;
   /** True when the call was never answered. */
   readonly failed: boolean;
+  /** For a failed call: why, for the UI to put in words (busy, not found, no answer, media not possible...). */
+  readonly failure?: CallFailure | undefined;
+  /** For a failed call: the server's own explanation (its Reason header), when it gave one. */
+  readonly reasonText?: string | undefined;
 }
 
 /** Who and what a call is, fixed by its INVITE. */
@@ -383,7 +388,13 @@ export class Call extends TypedEmitter<CallEvents> implements CallIdentity {
   private finish(e: SessionEnd, failed: boolean): void {
     if (this.stateValue === CallState.Ended) return;
     this.ctx.clock.clearTimeout(this.iceTimer);
-    this.endValue = { by: e.originator, cause: e.cause, statusCode: e.statusCode, failed };
+    this.endValue = {
+      by: e.originator,
+      cause: e.cause,
+      statusCode: e.statusCode,
+      failed,
+      ...(failed ? { failure: callFailureOf(e.statusCode, e.reasonPhrase), reasonText: e.reasonText } : {}),
+    };
     this.transition(CallState.Ended);
     this.emit('ended', this.endValue);
   }

@@ -30,3 +30,4 @@ export type { Clock } from './clock.js';
 export { mount, EmbeddedPhone, type MountOptions, type EmbeddedPhoneEvents, type CallRef } from './embed/mount.js';
 export { exposeToParent, type ExposeOptions, type PhoneSource } from './embed/expose-to-parent.js';
 export type { EmbedConfig, CallSnapshot, PhoneSnapshot } from './embed/embed-protocol.js';
+export { type CallFailure, callFailureOf } from './call-failure.js';

@@ -3,6 +3,7 @@
  * {@link UserAgentPort} and {@link SessionPort}, so JsSIP's types never leave it.
  */
 import JsSIP from 'jssip';
+import { reasonText } from './call-failure.js';
 import type { RTCSession } from 'jssip/lib/RTCSession.js';
 import type { IncomingRTCSessionEvent, OutgoingRTCSessionEvent } from 'jssip/lib/UA.js';
 import type {
@@ -39,11 +40,15 @@ class JsSipSession extends TypedEmitter<SessionPortEvents> implements SessionPor
     super();
     const s = raw;
     const endOf = (e: { originator: unknown; cause: unknown; message?: unknown }) => {
-      const msg = e.message as { status_code?: unknown } | undefined;
+      const msg = e.message as
+        { status_code?: unknown; reason_phrase?: unknown; getHeader?: (name: string) => unknown } | undefined;
+      const reason = typeof msg?.getHeader === 'function' ? msg.getHeader('Reason') : undefined;
       return {
         originator: originatorOf(e.originator),
         cause: String(e.cause),
         statusCode: typeof msg?.status_code === 'number' ? msg.status_code : undefined,
+        reasonPhrase: typeof msg?.reason_phrase === 'string' ? msg.reason_phrase : undefined,
+        reasonText: reasonText(typeof reason === 'string' ? reason : undefined),
       };
     };
     s.on('progress', () => this.emit('progress'));

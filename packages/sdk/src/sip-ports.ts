@@ -20,6 +20,10 @@ export interface SessionEnd {
   readonly originator: Originator;
   readonly cause: string;
   readonly statusCode?: number | undefined;
+  /** The reason phrase of the final response. */
+  readonly reasonPhrase?: string | undefined;
+  /** The text of its Reason header (RFC 3326), when the server said why. */
+  readonly reasonText?: string | undefined;
 }
 
 /** An SDP about to be sent or just received; listeners may rewrite `sdp` of a local one. */
