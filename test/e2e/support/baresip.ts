@@ -22,6 +22,8 @@ export interface BaresipOptions {
   readonly answerMode?: 'auto' | 'manual';
   /** Print every SIP message (`baresip -s`) into output(). */
   readonly sipTrace?: boolean;
+  /** The account's `audio_codecs` (default `PCMU,PCMA`). */
+  readonly audioCodecs?: string;
 }
 
 /** One event pushed by baresip's ctrl_tcp module (e.g. REGISTER_OK, CALL_ESTABLISHED, CALL_CLOSED). */
@@ -133,7 +135,7 @@ function accountLine(o: BaresipOptions): string {
   const outbound = `sip:127.0.0.1:${o.proxyPort};transport=${o.transport}`;
   return (
     `<${aor};transport=${o.transport}>;auth_user=${o.user};auth_pass=${o.password}` +
-    `;outbound="${outbound}";answermode=${o.answerMode ?? 'auto'};regint=600;audio_codecs=PCMU,PCMA`
+    `;outbound="${outbound}";answermode=${o.answerMode ?? 'auto'};regint=600;audio_codecs=${o.audioCodecs ?? 'PCMU,PCMA'}`
   );
 }
 
