@@ -7,9 +7,10 @@ command -v baresip >/dev/null || need+=(baresip-core)
 command -v chromium >/dev/null || need+=(chromium)
 command -v kamailio >/dev/null || need+=(kamailio)
 [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so ] || need+=(kamailio-websocket-modules)
+command -v rtpengine >/dev/null || need+=(rtpengine-daemon)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || true
   apt-get install -y --no-install-recommends "${need[@]}"
 fi
-echo "test dependencies present: sipp baresip chromium kamailio"
+echo "test dependencies present: sipp baresip chromium kamailio rtpengine"
