@@ -180,6 +180,65 @@ describe('web phone <-> baresip through rtpengine', () => {
     );
   });
 
+  it('hold and resume from each side: the held audio stops at the page and comes back', async () => {
+    const since = desk.events().length;
+    await web.page.getByLabel('Number').fill(DESK.ext);
+    await button(web, 'Call').click();
+    const incoming = await desk.waitForEvent('CALL_INCOMING', { since, timeoutMs: 20_000 });
+    await desk.command('accept');
+    await status(web, 'Connected');
+    await listenToRemoteAudio(web.page);
+    expect(await energyOver(web, 1500), context()).toBeGreaterThan(0.05);
+
+    // The web phone holds (re-INVITE a=sendonly through rtpengine to the desk phone, which stops sending).
+    await button(web, 'Hold').click();
+    await waitFor(
+      'Hold pressed',
+      () => button(web, 'Hold').getAttribute('aria-pressed'),
+      (v) => v === 'true',
+      10_000,
+    );
+    await sleep(800);
+    expect(await energyOver(web, 1500), context()).toBeLessThan(0.01);
+    await button(web, 'Hold').click();
+    await waitFor(
+      'Hold released',
+      () => button(web, 'Hold').getAttribute('aria-pressed'),
+      (v) => v === 'false',
+      10_000,
+    );
+    await waitFor(
+      'audio back after resume',
+      () => energyOver(web, 800),
+      (e) => e > 0.02,
+      10_000,
+    );
+
+    // The desk phone holds and resumes.
+    expect((await desk.command('hold')).ok, context()).toBe(true);
+    await sleep(1500);
+    expect(await energyOver(web, 1500), context()).toBeLessThan(0.01);
+    expect((await desk.command('resume')).ok, context()).toBe(true);
+    await waitFor(
+      'audio back after the desk resumed',
+      () => energyOver(web, 800),
+      (e) => e > 0.02,
+      10_000,
+    );
+
+    await button(web, 'Hang up').click();
+    await desk.waitForEvent('CALL_CLOSED', { since, timeoutMs: 10_000 });
+    const callId = String(incoming.id);
+    const [cdr] = await waitForCdrs(suite.handset, DOMAIN, (c) => c.callId === callId);
+    expect(cdr?.disposition, JSON.stringify(cdr)).toBe('answered');
+    await waitFor(
+      'no rtpengine session left',
+      () => rtpe.sessions(),
+      (n) => n === 0,
+      10_000,
+    );
+  });
+
   it('rtpengine killed mid-call: both ends are hung up and the CDR is closed; the next call works once it is back', async () => {
     const since = desk.events().length;
     await web.page.getByLabel('Number').fill(DESK.ext);
