@@ -45,7 +45,7 @@ set_handset_env() {
     HANDSET_MAX_CONNECTIONS_PER_IP="${HANDSET_MAX_CONNECTIONS_PER_IP:-100000}")
 }
 
-# Starts the built Handset in the background and waits (at most 60 s) for GET /healthz 200.
+# Starts the built Handset in the background and waits (at most $HANDSET_START_TIMEOUT_S, 60 s) for GET /healthz 200.
 start_handset() {
   [ -f "$HANDSET_CLI" ] || die "$HANDSET_CLI not found: run npm run build first"
   HANDSET_SIP_PORT="${HANDSET_SIP_PORT:-$(free_port)}"
@@ -54,12 +54,12 @@ start_handset() {
   set_handset_env
   env "${HANDSET_ENV[@]}" node ${HANDSET_NODE_FLAGS:-} "$HANDSET_CLI" start >"$BENCH_WORK/handset.log" 2>&1 &
   HANDSET_PID=$!
-  local deadline=$((SECONDS + 60))
+  local deadline=$((SECONDS + ${HANDSET_START_TIMEOUT_S:-60}))
   until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$HANDSET_HTTP_PORT/healthz" 2>/dev/null; do
     if ! kill -0 "$HANDSET_PID" 2>/dev/null; then
       tail -n 30 "$BENCH_WORK/handset.log" >&2; HANDSET_PID=""; die "handset exited during startup"
     fi
-    [ "$SECONDS" -lt "$deadline" ] || { tail -n 30 "$BENCH_WORK/handset.log" >&2; die "handset not healthy after 60 s"; }
+    [ "$SECONDS" -lt "$deadline" ] || { tail -n 30 "$BENCH_WORK/handset.log" >&2; die "handset not healthy after ${HANDSET_START_TIMEOUT_S:-60} s"; }
     sleep 0.2
   done
   log "handset pid $HANDSET_PID: sip 127.0.0.1:$HANDSET_SIP_PORT (udp/tcp), http 127.0.0.1:$HANDSET_HTTP_PORT"
