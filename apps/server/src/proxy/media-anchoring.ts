@@ -201,7 +201,9 @@ export class MediaAnchoring {
     const status = res.status;
     if (status < 101 || status >= 300 || res.body.length === 0) return;
     const viaBranch = branch.request.topVia.params.get('branch') ?? undefined;
-    const kind = (viaBranch !== undefined ? call.branchKinds.get(viaBranch) : undefined) ?? 'rtp';
+    const kind = viaBranch !== undefined ? call.branchKinds.get(viaBranch) : undefined;
+    // A branch of a mixed fork that needed no anchoring (a browser ringing beside a desk phone) answers as it is.
+    if (kind === undefined) return;
     const toTag = res.to.params.get('tag') ?? '';
     const ok = status >= 200;
     try {

@@ -9,6 +9,7 @@ import { SipResponse } from '@handset/sip';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHROME_OFFER } from '../media/testing/sdp-samples.js';
 import { findExecutable } from '../media/rtpengine-supervisor.js';
+import { CLI_PRINCIPAL } from '../directory/principal.js';
 import type { Cdr } from '../proxy/cdr.js';
 import { eventually, TestHandset } from './testing/test-handset.js';
 import type { TestUa, TestUaTransport } from './testing/test-ua.js';
@@ -35,13 +36,15 @@ describe.skipIf(!binary)('calls through rtpengine (HANDSET_MEDIA_ANCHOR=auto)', 
   const opened: TestUa[] = [];
   const cdrs: Cdr[] = [];
 
-  async function phone(transport: TestUaTransport): Promise<[TestUa, string]> {
+  /** A registered phone of a new user: the UA, its extension and its user id. */
+  async function phone(transport: TestUaTransport): Promise<[TestUa, string, string]> {
     const ext = String(next++);
-    await h.provision(DOMAIN, { [ext]: PASSWORD });
+    const domainId = await h.server.services.domains.idOf(CLI_PRINCIPAL, DOMAIN);
+    const user = await h.server.services.users.create(CLI_PRINCIPAL, domainId, { ext, extPassword: PASSWORD });
     const u = await h.ua(transport, ext, DOMAIN, PASSWORD);
     opened.push(u);
     expect((await u.register({ expires: 300 })).status).toBe(200);
-    return [u, ext];
+    return [u, ext, user.id];
   }
   async function cdrOf(callId: string): Promise<Cdr> {
     await eventually(() => cdrs.some((c) => c.callId === callId), 5000, `CDR of ${callId}`);
@@ -151,6 +154,59 @@ describe.skipIf(!binary)('calls through rtpengine (HANDSET_MEDIA_ANCHOR=auto)', 
     expect(res.status).toBe(488);
     expect(res.getHeader('reason')).toMatch(/Media not possible/);
     expect(await sessions()).toBe(0);
+  });
+
+  it('a ring group of a browser and a desk phone: each member gets its own media; the desk answers through rtpengine', async () => {
+    const [caller] = await phone('ws');
+    const [web, , webId] = await phone('ws');
+    const [desk, , deskId] = await phone('udp');
+    const domainId = await h.server.services.domains.idOf(CLI_PRINCIPAL, DOMAIN);
+    const groupExt = String(next++);
+    const g = await h.server.services.groups.create(CLI_PRINCIPAL, domainId, {
+      name: 'mixed',
+      ext: groupExt,
+      strategy: 'simultaneous',
+      ringTimeoutS: 20,
+    });
+    await h.server.services.groups.setMembers(CLI_PRINCIPAL, g.id, [webId, deskId]);
+    desk.invitePolicy = { status: 200, delayMs: 300 };
+    const tx = await caller.invite(groupExt, { body: CHROME_OFFER });
+    const ok = await tx.final();
+    expect(ok.status).toBe(200);
+    // The browser member was offered the caller's WebRTC SDP as it is; the desk phone plain RTP.
+    expect(web.calls.get(tx.request.callId)!.invite.body.toString()).toBe(CHROME_OFFER);
+    expect(desk.calls.get(tx.request.callId)!.invite.body.toString()).toMatch(/RTP\/AVP/);
+    expect(ok.body.toString()).toContain('UDP/TLS/RTP/SAVPF');
+    await eventually(() => web.calls.get(tx.request.callId)!.cancelled, 5000, 'the browser member cancelled');
+    const dialog = caller.dialogFrom(tx.request, ok);
+    caller.ack(dialog);
+    expect((await caller.bye(dialog)).status).toBe(200);
+    expect((await cdrOf(dialog.callId)).disposition).toBe('answered');
+    await eventually(async () => (await sessions()) === 0, 5000, 'rtpengine session deleted');
+  });
+
+  it('a ring group where the browser member answers: its answer passes untouched, nothing is left in rtpengine', async () => {
+    const [caller] = await phone('ws');
+    const [web, , webId] = await phone('ws');
+    const [, , deskId] = await phone('udp');
+    const domainId = await h.server.services.domains.idOf(CLI_PRINCIPAL, DOMAIN);
+    const groupExt = String(next++);
+    const g = await h.server.services.groups.create(CLI_PRINCIPAL, domainId, {
+      name: 'mixed2',
+      ext: groupExt,
+      strategy: 'simultaneous',
+      ringTimeoutS: 20,
+    });
+    await h.server.services.groups.setMembers(CLI_PRINCIPAL, g.id, [webId, deskId]);
+    web.invitePolicy = { status: 200, delayMs: 300 };
+    const tx = await caller.invite(groupExt, { body: CHROME_OFFER });
+    const ok = await tx.final();
+    expect(ok.status).toBe(200);
+    expect(ok.body.toString()).toContain('m=audio 40002 RTP/AVP 0'); // the test UA's own answer, not rtpengine's
+    const dialog = caller.dialogFrom(tx.request, ok);
+    caller.ack(dialog);
+    expect((await caller.bye(dialog)).status).toBe(200);
+    await eventually(async () => (await sessions()) === 0, 5000, 'rtpengine session deleted');
   });
 
   it('rtpengine killed mid-call: BYE to both sides, CDR closed; the next call works once it is back', async () => {
