@@ -166,6 +166,49 @@ describe('loadServerConfig', () => {
     }
   });
 
+  it("reads the media plane: anchoring mode, external rtpengines, the private one's ports", () => {
+    expect(load({}).media).toEqual({
+      anchor: 'auto',
+      rtpengines: undefined,
+      binary: 'rtpengine',
+      portMin: 30000,
+      portMax: 40000,
+      rtpAddress: undefined,
+    });
+    const m = load({
+      HANDSET_MEDIA_ANCHOR: 'always',
+      HANDSET_RTPENGINE: 'udp:10.0.0.5:2223, 10.0.0.6:2224,udp:[::1]:2225',
+      HANDSET_RTP_PORT_MIN: '20000',
+      HANDSET_RTP_PORT_MAX: '20999',
+      HANDSET_RTP_ADDRESS: '10.0.0.2',
+    }).media;
+    expect(m.anchor).toBe('always');
+    expect(m.rtpengines).toEqual([
+      { host: '10.0.0.5', port: 2223 },
+      { host: '10.0.0.6', port: 2224 },
+      { host: '::1', port: 2225 },
+    ]);
+    expect([m.portMin, m.portMax, m.rtpAddress]).toEqual([20000, 20999, '10.0.0.2']);
+  });
+
+  it.each([
+    ['HANDSET_MEDIA_ANCHOR', 'sometimes'],
+    ['HANDSET_RTPENGINE', 'tcp:10.0.0.5:2223'],
+    ['HANDSET_RTPENGINE', 'udp:10.0.0.5'],
+    ['HANDSET_RTPENGINE', 'udp:10.0.0.5:99999'],
+    ['HANDSET_RTPENGINE', 'udp:host with spaces:22'],
+    ['HANDSET_RTP_PORT_MIN', '80'],
+    ['HANDSET_RTP_ADDRESS', 'not-an-ip'],
+  ])('refuses %s=%s and names it', (name, value) => {
+    expect(() => load({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('refuses a media port range too small for one call', () => {
+    expect(() => load({ HANDSET_RTP_PORT_MIN: '30000', HANDSET_RTP_PORT_MAX: '30001' })).toThrow(
+      /HANDSET_RTP_PORT_MAX/,
+    );
+  });
+
   it('names every bad variable at once', () => {
     const err = errorOf({ HANDSET_SIP_PORT: 'x', HANDSET_HTTP_PORT: 'y' });
     expect(err.message).toContain('HANDSET_SIP_PORT');
