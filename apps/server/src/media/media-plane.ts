@@ -42,12 +42,32 @@ export interface SdpExchange {
   viaBranch?: string | undefined;
   /** Record this call (rtpengine's record-call). */
   record?: boolean | undefined;
+  /** The offer's codecs (upper case), to add transcodable ones only where the other end may lack them all. */
+  codecs?: readonly string[] | undefined;
+  /** The offerer's kind: telephone-event is added for a leg between different kinds only. */
+  fromKind?: MediaKind | undefined;
 }
 
-/** Codecs a plain phone almost always has, offered as transcodable toward it. */
-const PLAIN_CODECS = ['PCMU', 'PCMA', 'G722', 'telephone-event'];
+/** Codecs a plain phone almost always has: offered as transcodable toward it when the offer has none of them. */
+const PLAIN_CODECS = ['PCMU', 'PCMA', 'G722'];
 /** Codecs every WebRTC browser has. */
-const WEBRTC_CODECS = ['opus', 'PCMU', 'telephone-event'];
+const WEBRTC_CODECS = ['opus', 'PCMU', 'PCMA', 'G722'];
+
+/**
+ * The codecs rtpengine adds to an offer as transcodable: only when the offer shares none with what
+ * the other end surely has (transcoding costs rtpengine CPU and the call latency), and DTMF events
+ * when a leg between a browser and a phone lacks them.
+ */
+export function transcodeFor(toward: MediaKind, x: Pick<SdpExchange, 'codecs' | 'fromKind'>): string[] {
+  const codecs = new Set((x.codecs ?? []).map((c) => c.toUpperCase()));
+  const target = toward === 'webrtc' ? WEBRTC_CODECS : PLAIN_CODECS;
+  const out: string[] = [];
+  if (!target.some((c) => codecs.has(c.toUpperCase())))
+    out.push(...(toward === 'webrtc' ? ['opus', 'PCMU'] : PLAIN_CODECS));
+  const crossKind = x.fromKind !== undefined && (x.fromKind === 'webrtc') !== (toward === 'webrtc');
+  if (crossKind && !codecs.has('TELEPHONE-EVENT')) out.push('telephone-event');
+  return out;
+}
 
 /** Decides and drives anchoring. */
 export class MediaPlane extends TypedEmitter<MediaPlaneEvents> {
@@ -93,7 +113,7 @@ export class MediaPlane extends TypedEmitter<MediaPlaneEvents> {
       ...this.common(x),
       'from-tag': x.fromTag,
       'to-tag': x.toTag,
-      ...legFlags(toward),
+      ...legFlags(toward, transcodeFor(toward, x)),
       'record-call': x.record === true ? 'yes' : undefined,
     });
     return sdpOf(r);
@@ -151,7 +171,8 @@ export class MediaPlane extends TypedEmitter<MediaPlaneEvents> {
 }
 
 /** The ng keys that shape the SDP an end of that kind receives. */
-function legFlags(toward: MediaKind): Record<string, BValue> {
+function legFlags(toward: MediaKind, transcode: string[]): Record<string, BValue> {
+  const codec: Record<string, BValue> = transcode.length > 0 ? { codec: { transcode } } : {};
   if (toward === 'webrtc') {
     return {
       'transport-protocol': 'UDP/TLS/RTP/SAVPF',
@@ -159,7 +180,7 @@ function legFlags(toward: MediaKind): Record<string, BValue> {
       SDES: ['off'],
       'rtcp-mux': ['offer', 'require'],
       flags: ['generate-mid'],
-      codec: { transcode: WEBRTC_CODECS },
+      ...codec,
     };
   }
   return {
@@ -167,7 +188,7 @@ function legFlags(toward: MediaKind): Record<string, BValue> {
     ICE: 'remove',
     DTLS: 'off',
     'rtcp-mux': ['demux'],
-    codec: { transcode: PLAIN_CODECS },
+    ...codec,
   };
 }
 

@@ -62,12 +62,39 @@ describe.skipIf(!binary)('media plane with a real rtpengine', () => {
     expect(plane.has(callId)).toBe(false);
   });
 
-  it('offers a plain phone’s PCMU call to a browser as WebRTC with Opus transcodable', async () => {
+  it('offers a plain phone’s PCMU call to a browser as WebRTC, PCMU kept (no transcoding needed)', async () => {
     const callId = `c-${Math.random()}`;
-    const toBrowser = await plane.offer(callId, 'webrtc', { fromTag: 'a', sdp: plainSdp(40002) });
+    const sdp = plainSdp(40002);
+    const toBrowser = await plane.offer(callId, 'webrtc', { fromTag: 'a', sdp, ...sdpProfile(sdp) });
     expect(sdpProfile(toBrowser)!.kind).toBe('webrtc');
-    expect(sdpProfile(toBrowser)!.codecs).toEqual(expect.arrayContaining(['PCMU', 'OPUS']));
+    expect(sdpProfile(toBrowser)!.codecs[0]).toBe('PCMU');
+    expect(sdpProfile(toBrowser)!.codecs).not.toContain('OPUS');
     expect(toBrowser).toContain('a=setup:actpass');
+    await plane.delete(callId);
+  });
+
+  it('transcodes when the two ends share no codec: a G.729-only phone is offered to a browser with Opus and PCMU', async () => {
+    const callId = `c-${Math.random()}`;
+    const sdp = plainSdp(40004, '18').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:18 G729/8000');
+    const profile = sdpProfile(sdp)!;
+    expect(profile.codecs).toEqual(['G729']);
+    const toBrowser = await plane.offer(callId, 'webrtc', {
+      fromTag: 'a',
+      sdp,
+      codecs: profile.codecs,
+      fromKind: 'rtp',
+    });
+    expect(sdpProfile(toBrowser)!.codecs).toEqual(expect.arrayContaining(['G729', 'OPUS', 'PCMU', 'TELEPHONE-EVENT']));
+    // The browser picks Opus: rtpengine answers the phone in G.729 and transcodes between them.
+    const answer = await plane.answer(callId, {
+      fromTag: 'a',
+      toTag: 'b',
+      sdp: CHROME_OFFER.replace('a=setup:actpass', 'a=setup:active').replace(
+        /m=audio 9 UDP\/TLS\/RTP\/SAVPF [0-9 ]+/,
+        'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      ),
+    });
+    expect(answer).toMatch(/m=audio \d+ RTP\/AVP 18/);
     await plane.delete(callId);
   });
 

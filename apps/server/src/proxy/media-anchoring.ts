@@ -118,6 +118,8 @@ export class MediaAnchoring {
         sdp: req.body.toString('utf8'),
         viaBranch,
         receivedFrom: txn.flow.remote.address,
+        codecs: profile.codecs,
+        fromKind: profile.kind,
       });
       req.body = Buffer.from(sdp);
     } catch (err) {
@@ -173,7 +175,15 @@ export class MediaAnchoring {
     if (sender) sender.cseq = Math.max(sender.cseq, req.cseq.seq);
     if ((req.method !== 'INVITE' && req.method !== 'UPDATE') || req.body.length === 0) return undefined;
     const toward = fromCaller ? (call.callee?.kind ?? 'rtp') : call.caller.kind;
-    const sdp = await this.o.media.offer(callId, toward, { fromTag, toTag, sdp: req.body.toString('utf8') });
+    const body = req.body.toString('utf8');
+    const profile = sdpProfile(body);
+    const sdp = await this.o.media.offer(callId, toward, {
+      fromTag,
+      toTag,
+      sdp: body,
+      codecs: profile?.codecs,
+      fromKind: profile?.kind,
+    });
     req.body = Buffer.from(sdp);
     return (_branch, res) => {
       if (res.status < 200 || res.status >= 300 || res.body.length === 0) return undefined;
