@@ -35,11 +35,13 @@ const common: BuildOptions = {
   target: ['chrome100', 'firefox100', 'safari15'],
   logLevel: 'warning',
   define: { HANDSET_BUILD_UUID: JSON.stringify(buildUuid) },
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
 };
 const define = { HANDSET_BUILD_UUID: JSON.stringify(buildUuid) };
 const app = await build({
   ...common,
-  entryPoints: { app: join(src, 'main.ts'), style: join(src, 'styles.css') },
+  entryPoints: { app: join(src, 'main.tsx'), style: join(src, 'styles.css') },
   outdir: join(dist, 'assets'),
   entryNames: '[name]-[hash]',
   format: 'esm',
