@@ -1,12 +1,17 @@
 import { render } from 'preact';
 import { registerServiceWorker } from '@handset/ui';
 import { WebphoneApp } from './shell/webphone-app.js';
+import { sdkLoader } from './state/sdk-loader.js';
 import { WebphoneController } from './state/webphone-controller.js';
 import { testHook } from './test-hook.js';
 
 declare const HANDSET_BUILD_UUID: string;
 
+// The SDK chunk downloads now, beside the first API requests (the sign-in screen needs none of it).
+const loadSdk = sdkLoader();
+void loadSdk().catch(() => undefined);
 const controller = new WebphoneController({
+  loadSdk,
   win: window,
   storage: localStorage,
   apiBase: new URL('api/v1', location.href.replace(/[^/]*$/, '')).pathname,

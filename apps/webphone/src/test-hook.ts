@@ -1,4 +1,5 @@
-import { CallState, RegistrationState, type CallStats } from '@handset/sdk';
+import type { CallStats } from '@handset/sdk';
+import { CallState, RegistrationState } from './state/sdk-states.js';
 import { currentCall } from './state/call-view.js';
 import type { WebphoneController } from './state/webphone-controller.js';
 

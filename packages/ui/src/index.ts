@@ -26,6 +26,13 @@ export { Toasts, errorText } from './toasts.js';
 export { registerServiceWorker, type ServiceWorkerHandle } from './service-worker.js';
 export { onlineSignal } from './online.js';
 export { SignInForm, type SignInFormProps } from './sign-in/sign-in-form.js';
-export { AppShell, OfflineBanner, ToastLine, UpdateBanner, type AppShellProps, type NavItem } from './layout/app-shell.js';
+export {
+  AppShell,
+  OfflineBanner,
+  ToastLine,
+  UpdateBanner,
+  type AppShellProps,
+  type NavItem,
+} from './layout/app-shell.js';
 export { Icon } from './layout/icon.js';
 export { LanguagePicker, ThemePicker } from './layout/pickers.js';

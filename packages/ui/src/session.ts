@@ -13,8 +13,6 @@ export interface SignInFields {
   name: string;
 }
 
-const TOKEN_KEY = 'handset.token';
-
 /**
  * The signed-in session: the API client with its token, kept in `storage` across reloads.
  * `signedIn` is true between a successful sign-in (or a stored token) and {@link signOut}.
@@ -26,9 +24,11 @@ export class Session {
   constructor(
     private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>,
     private readonly apiBase: string,
+    /** Where the token is kept: each app its own (the web phone's is `handset.token`). */
+    private readonly tokenKey = 'handset.token',
     private readonly fetchFn?: typeof fetch,
   ) {
-    this.client = new ApiClient(apiBase, storage.getItem(TOKEN_KEY) ?? undefined, fetchFn);
+    this.client = new ApiClient(apiBase, storage.getItem(tokenKey) ?? undefined, fetchFn);
   }
 
   /** The client of the current token (a new one after sign-out). */
@@ -50,11 +50,14 @@ export class Session {
   async signIn(mode: SignInMode, f: SignInFields, domain: string | undefined): Promise<void> {
     const token =
       mode === 'sip'
-        ? await this.client.sipLogin(f.account.includes('@') || !domain ? f.account : `${f.account}@${domain}`, f.password)
+        ? await this.client.sipLogin(
+            f.account.includes('@') || !domain ? f.account : `${f.account}@${domain}`,
+            f.password,
+          )
         : mode === 'signup'
           ? await this.client.signUp(domain, f.name, f.email, f.password)
           : await this.client.login(f.email, f.password);
-    this.storage.setItem(TOKEN_KEY, token);
+    this.storage.setItem(this.tokenKey, token);
     this.state.value = true;
   }
 
@@ -71,7 +74,7 @@ export class Session {
 
   /** Forgets the token without asking the server (it was refused). */
   forget(): void {
-    this.storage.removeItem(TOKEN_KEY);
+    this.storage.removeItem(this.tokenKey);
     this.client = new ApiClient(this.apiBase, undefined, this.fetchFn);
     this.state.value = false;
   }

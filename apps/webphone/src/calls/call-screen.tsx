@@ -1,5 +1,6 @@
 import type { ReadonlySignal } from '@preact/signals';
-import { CallState, type CallStats } from '@handset/sdk';
+import type { CallStats } from '@handset/sdk';
+import { CallState } from '../state/sdk-states.js';
 import { useT } from '../shell/controller-context.js';
 import { statusKey, type CallView } from '../state/call-view.js';
 import type { UiState } from '../state/ui-state.js';

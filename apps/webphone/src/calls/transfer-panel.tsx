@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { CallState } from '@handset/sdk';
+import { CallState } from '../state/sdk-states.js';
 import { useT } from '../shell/controller-context.js';
 import type { CallView } from '../state/call-view.js';
 import type { CallScreenActions } from './call-screen-actions.js';

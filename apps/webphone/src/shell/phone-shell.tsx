@@ -20,7 +20,9 @@ export function PhoneShell(p: { user: SignedIn }) {
   const nav = navEntries(p.user.config.config, t);
   const page = ui.page.value;
   const pageItem = ui.pageItem.value;
-  const entry = nav.find((n) => n.page === page && (n.item === undefined || n.item === pageItem)) ?? nav.find((n) => n.page === page);
+  const entry =
+    nav.find((n) => n.page === page && (n.item === undefined || n.item === pageItem)) ??
+    nav.find((n) => n.page === page);
   const select = (n: NavEntry) => {
     ui.page.value = n.page;
     ui.pageItem.value = n.item;

@@ -1,4 +1,4 @@
-import { RegistrationState } from '@handset/sdk';
+import { RegistrationState } from '../state/sdk-states.js';
 import type { PhoneStore } from '../state/phone-store.js';
 import { useT } from './controller-context.js';
 

@@ -5,6 +5,8 @@ import type { AgentState, AgentSummary } from '../api/webphone-api.js';
 export class AgentStore {
   private readonly current: Signal<AgentState>;
   private readonly counters = signal<AgentSummary['today'] | undefined>(undefined);
+  /** Counts the user's changes: a refresh that started before one must not undo it. */
+  private changes = 0;
 
   constructor(
     initial: AgentState,
@@ -28,15 +30,17 @@ export class AgentStore {
   async refresh(): Promise<void> {
     const midnight = new Date();
     midnight.setHours(0, 0, 0, 0);
+    const before = this.changes;
     const a = await this.api.agent(midnight).catch(() => undefined);
     if (!a) return;
-    this.current.value = a.state;
+    if (before === this.changes) this.current.value = a.state;
     this.counters.value = a.today;
   }
 
   /** Shows the new status at once; back to the old one if the server refuses. */
   async set(next: AgentState): Promise<void> {
     const before = this.current.value;
+    this.changes += 1;
     this.current.value = next;
     try {
       await this.api.setAgentState(next);

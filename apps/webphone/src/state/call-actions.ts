@@ -1,4 +1,5 @@
-import { CallState, type Call } from '@handset/sdk';
+import type { Call } from '@handset/sdk';
+import { CallState } from './sdk-states.js';
 import { errorText } from '@handset/ui';
 import type { WebphoneController } from './webphone-controller.js';
 import { setSipTrace } from './sip-trace.js';
@@ -21,13 +22,14 @@ export class CallActions {
   /** Calls `target`; the calls in conversation go on hold. */
   async dial(target: string, video = false): Promise<void> {
     const to = target.trim();
-    const phone = this.c.phone;
-    if (!to || !phone) return;
-    const { ui, t } = this.c;
+    if (!to) return;
     if (!this.c.secure) {
       this.c.toasts.show(this.insecureText());
       return;
     }
+    const phone = this.c.phone;
+    if (!phone) return;
+    const { ui, t } = this.c;
     this.unlockAudio();
     this.holdOthers(undefined);
     ui.addingCall.value = false;
@@ -114,7 +116,10 @@ export class CallActions {
     storage.setItem(TRACE_KEY, on ? '1' : '0');
     log(on ? '[handset] SIP logging on' : '[handset] SIP logging off');
     // On at once, without re-registering: during a call too (typed on the dialpad of "Add call").
-    setSipTrace(on, storage);
+    void this.c.d
+      .loadSdk()
+      .then((sdk) => setSipTrace(on, storage, sdk.Phone))
+      .catch((e: unknown) => this.c.toasts.error(e));
     const calls = this.c.store.value?.calls.value.length ?? 0;
     this.c.toasts.show(this.c.t(on ? 'sipLogOn' : calls ? 'sipLogOffLater' : 'sipLogOff'));
     // Off needs a fresh page (see sip-trace.ts); the stored session signs straight back in.

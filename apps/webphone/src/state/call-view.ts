@@ -1,4 +1,5 @@
-import { CallState, type Call, type CallEnd, type HoldState, type MuteState } from '@handset/sdk';
+import type { Call, CallEnd, HoldState, MuteState } from '@handset/sdk';
+import { CallState } from './sdk-states.js';
 import type { MessageKey } from '../messages.js';
 import { userPart } from './call-history.js';
 

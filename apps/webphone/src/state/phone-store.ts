@@ -1,13 +1,6 @@
 import { signal, type ReadonlySignal, type Signal } from '@preact/signals';
-import {
-  CallState,
-  ConnectionState,
-  RegistrationState,
-  type Call,
-  type CallRecord,
-  type CallStats,
-  type Phone,
-} from '@handset/sdk';
+import type { Call, CallRecord, CallStats, Phone } from '@handset/sdk';
+import { CallState, ConnectionState, type RegistrationState } from './sdk-states.js';
 import { callView, type CallView } from './call-view.js';
 
 /** What the store needs of the SDK's Phone (its events and calls). */
@@ -116,6 +109,3 @@ export class PhoneStore {
     }, 1000);
   }
 }
-
-/** True while registered (the e2e hook and the bench read it). */
-export const isRegistered = (s: RegistrationState) => s === RegistrationState.Registered;

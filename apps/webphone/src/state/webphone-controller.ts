@@ -1,5 +1,6 @@
 import { batch, signal } from '@preact/signals';
-import { CallState, Phone, RegistrationState, type Call, type CallRecord, type PhoneOptions } from '@handset/sdk';
+import type { Call, CallRecord, Phone, PhoneOptions } from '@handset/sdk';
+import { CallState, RegistrationState } from './sdk-states.js';
 import {
   Session,
   Toasts,
@@ -25,6 +26,7 @@ import { HistoryStore } from './history-store.js';
 import { CallNotifications } from './notifications.js';
 import { readOverrides, type Overrides } from './overrides.js';
 import { PhoneStore } from './phone-store.js';
+import type { SdkModule } from './sdk-loader.js';
 import { canPlaceCalls } from './secure-context.js';
 import { UiState } from './ui-state.js';
 
@@ -40,6 +42,8 @@ export interface WebphoneDeps {
   serviceWorker: ServiceWorkerHandle;
   /** Logs for the SIP debug switch (the browser console). */
   log: (...args: unknown[]) => void;
+  /** The SDK, loaded once as a chunk of its own (see sdk-loader.ts). */
+  loadSdk: () => Promise<SdkModule>;
   /** Builds the SDK phone (tests pass a fake). */
   createPhone?: (o: PhoneOptions) => Phone;
 }
@@ -208,7 +212,7 @@ export class WebphoneController {
         return loopback ? loopbackOnly(out) : out;
       },
     };
-    const phone = this.d.createPhone?.(options) ?? new Phone(options);
+    const phone = this.d.createPhone ? this.d.createPhone(options) : new (await this.d.loadSdk()).Phone(options);
     this.phoneRef = phone;
     const store = new PhoneStore(phone, { onEnded: (c, rec) => this.onCallEnded(c, rec) });
     this.store.value = store;

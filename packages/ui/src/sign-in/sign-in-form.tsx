@@ -61,10 +61,7 @@ export function SignInForm(p: SignInFormProps) {
       setFields((f) => ({ ...f, [k]: v }));
     },
   });
-  const labelled = (id: string, label: string, input: preact.JSX.Element) => [
-    <label for={id}>{label}</label>,
-    input,
-  ];
+  const labelled = (id: string, label: string, input: preact.JSX.Element) => [<label for={id}>{label}</label>, input];
   const emailField = labelled(
     'email',
     t('email'),
@@ -116,7 +113,16 @@ export function SignInForm(p: SignInFormProps) {
         ? labelled(
             'name',
             t('name'),
-            <input ref={first} id="name" name="name" type="text" autocomplete="name" required maxlength={100} {...bind('name')} />,
+            <input
+              ref={first}
+              id="name"
+              name="name"
+              type="text"
+              autocomplete="name"
+              required
+              maxlength={100}
+              {...bind('name')}
+            />,
           )
         : null}
       {mode === 'sip'
