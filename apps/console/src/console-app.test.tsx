@@ -61,6 +61,6 @@ describe('the device console', () => {
     expect(screen.queryByRole('navigation')).toBeNull();
     expect(calls).toContain('POST /api/v1/auth/logout');
     expect(store.has('handset.console.token')).toBe(false);
-    expect((screen.getByLabelText('Email') as HTMLInputElement).value).toBe('agent@example.com');
+    expect(screen.getByLabelText<HTMLInputElement>('Email').value).toBe('agent@example.com');
   });
 });

@@ -30,7 +30,7 @@ export function TransferPanel(p: {
         aria-label={t('transferTo')}
         placeholder={t('transferTo')}
         value={to}
-        onInput={(e) => setTo((e.currentTarget as HTMLInputElement).value)}
+        onInput={(e) => setTo(e.currentTarget.value)}
       />
       <button onClick={() => to.trim() && p.actions.transfer(p.call.id, to)}>{t('blindTransfer')}</button>
       <button onClick={() => to.trim() && void p.actions.dial(to)}>{t('consult')}</button>

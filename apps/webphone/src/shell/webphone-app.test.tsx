@@ -32,19 +32,19 @@ describe('the web phone over the SDK events', () => {
   it('shows the registration and the calls as the SDK reports them, and acts on the call it shows', async () => {
     const { phone } = await signedIn();
     expect(screen.getByRole('status').textContent).toBe('Not registered');
-    act(() => phone.setRegistration('registered'));
+    await act(() => phone.setRegistration('registered'));
     expect(screen.getByRole('status').textContent).toBe('Registered');
     expect(screen.getByRole('navigation')).toBeTruthy();
 
     const call = new FakeCall('c1', 'incoming', 'sip:1002@example.com', 'Bob', 'ringing');
-    act(() => phone.add(call));
+    await act(() => phone.add(call));
     expect(screen.getByRole('heading', { name: 'Bob (1002)' })).toBeTruthy();
     expect(screen.getAllByRole('status').map((s) => s.textContent)).toContain('Incoming call');
     expect(screen.queryByRole('navigation')).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Answer' }));
     expect(call.answer).toHaveBeenCalledWith({ video: false });
 
-    act(() => call.moveTo('active'));
+    await act(() => call.moveTo('active'));
     expect(screen.getAllByRole('status').some((s) => s.textContent?.startsWith('Connected'))).toBe(true);
     fireEvent.click(screen.getByRole('button', { name: 'Mute' }));
     expect(call.mute).toHaveBeenCalled();
@@ -52,7 +52,7 @@ describe('the web phone over the SDK events', () => {
     fireEvent.click(screen.getByRole('button', { name: '5' }));
     expect(call.sendDTMF).toHaveBeenCalledWith('5');
 
-    act(() => phone.end(call, { by: 'remote', cause: 'Terminated', failed: false }));
+    await act(() => phone.end(call, { by: 'remote', cause: 'Terminated', failed: false }));
     expect(screen.getByLabelText('Number')).toBeTruthy();
     expect(screen.getByRole('navigation')).toBeTruthy();
   });
@@ -68,7 +68,7 @@ describe('the web phone over the SDK events', () => {
       fireEvent.click(screen.getByRole('button', { name: 'Call' }));
       await waitFor(() => expect(screen.getAllByRole('status').map((s) => s.textContent)).toContain('Calling…'));
       const call = phone.calls[phone.calls.length - 1]!;
-      act(() => phone.end(call, { by: 'remote', cause: 'SIP Failure Code', statusCode, failed: true }));
+      await act(() => phone.end(call, { by: 'remote', cause: 'SIP Failure Code', statusCode, failed: true }));
       expect(screen.getAllByRole('status').map((s) => s.textContent)).toContain(words);
     }
   });
@@ -86,10 +86,10 @@ describe('the web phone over the SDK events', () => {
     const { controller } = await signedIn();
     const log = vi.spyOn(controller.d, 'log');
     fireEvent.input(screen.getByLabelText('Number'), { target: { value: '+1 (555) 010-0199' } });
-    expect((screen.getByLabelText('Number') as HTMLInputElement).value).toBe('+1555010-0199');
+    expect(screen.getByLabelText<HTMLInputElement>('Number').value).toBe('+1555010-0199');
     fireEvent.input(screen.getByLabelText('Number'), { target: { value: '*#0*#' } });
     expect(log).toHaveBeenCalledWith('[handset] SIP logging on');
-    expect((screen.getByLabelText('Number') as HTMLInputElement).value).toBe('');
+    expect(screen.getByLabelText<HTMLInputElement>('Number').value).toBe('');
   });
 });
 

@@ -11,7 +11,7 @@ export function readOverrides(storage: Pick<Storage, 'getItem'>, editable: boole
   if (!editable) return {};
   try {
     const v = JSON.parse(storage.getItem(KEY) ?? '{}') as unknown;
-    return typeof v === 'object' && v !== null ? (v as Overrides) : {};
+    return typeof v === 'object' && v !== null ? v : {};
   } catch {
     return {};
   }

@@ -11,7 +11,7 @@ export function LanguagePicker() {
       <select
         aria-label={t('language')}
         value={i18n.lang.value}
-        onChange={(e) => i18n.setLanguage((e.currentTarget as HTMLSelectElement).value as Language)}
+        onChange={(e) => i18n.setLanguage(e.currentTarget.value as Language)}
       >
         {Object.entries(LANGUAGES).map(([code, name]) => (
           <option value={code}>{name}</option>
@@ -29,7 +29,7 @@ export function ThemePicker(p: { store: ThemeStore; id?: string }) {
     <select
       id={p.id ?? 'theme'}
       value={p.store.theme.value}
-      onChange={(e) => p.store.set((e.currentTarget as HTMLSelectElement).value as (typeof THEMES)[number])}
+      onChange={(e) => p.store.set(e.currentTarget.value as (typeof THEMES)[number])}
     >
       {THEMES.map((v) => (
         <option value={v}>{label[v]}</option>

@@ -39,11 +39,11 @@ describe('SignInForm', () => {
       account: '',
       name: '',
     });
-    expect((screen.getByLabelText('Email') as HTMLInputElement).value).toBe('ann@example.com');
-    const password = screen.getByLabelText('Password') as HTMLInputElement;
+    expect(screen.getByLabelText<HTMLInputElement>('Email').value).toBe('ann@example.com');
+    const password = screen.getByLabelText<HTMLInputElement>('Password');
     expect(password.value).toBe('');
     await waitFor(() => expect(document.activeElement).toBe(password));
-    expect((screen.getByRole('button', { name: 'Sign in' }) as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Sign in' }).disabled).toBe(false);
   });
 
   it('a server that cannot be reached is said in words', async () => {

@@ -36,7 +36,7 @@ export function ContactsPage(p: { contacts: ContactsStore }) {
         aria-label={t('searchContacts')}
         placeholder={t('searchContacts')}
         value={p.contacts.query.value}
-        onInput={(e) => p.contacts.search((e.currentTarget as HTMLInputElement).value)}
+        onInput={(e) => p.contacts.search(e.currentTarget.value)}
       />
       {colleagues.length ? (
         <>

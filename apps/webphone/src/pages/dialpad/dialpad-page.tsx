@@ -27,7 +27,7 @@ export function DialpadPage() {
           placeholder={t('number')}
           value={number}
           onInput={(e) => {
-            const el = e.currentTarget as HTMLInputElement;
+            const el = e.currentTarget;
             actions.setNumber(el.value);
             // A refused character is taken out of the field at once.
             if (el.value !== ui.number.value) el.value = ui.number.value;

@@ -33,7 +33,7 @@ export function DeviceFields(p: { phone: Phone | undefined }) {
             value={selected?.[role] ?? ''}
             onChange={(e) =>
               void p.phone?.devices
-                .select(role, (e.currentTarget as HTMLSelectElement).value || undefined)
+                .select(role, e.currentTarget.value || undefined)
                 .then(() => redraw((n) => n + 1))
                 .catch((err: unknown) => c.toasts.show(errorText(err)))
             }

@@ -42,7 +42,7 @@ export function SettingsPage(p: { user: SignedIn }) {
           value={name}
           readOnly={!editable}
           maxLength={100}
-          onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+          onInput={(e) => setName(e.currentTarget.value)}
         />,
       )}
       <h2>{t('sipInfo')}</h2>
@@ -63,7 +63,7 @@ export function SettingsPage(p: { user: SignedIn }) {
           value={ws}
           readOnly={!editable}
           maxLength={500}
-          onInput={(e) => setWs((e.currentTarget as HTMLInputElement).value)}
+          onInput={(e) => setWs(e.currentTarget.value)}
         />,
       )}
       {editable ? (
