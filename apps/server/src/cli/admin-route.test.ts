@@ -137,26 +137,11 @@ describe('the CLI while a server holds the database', () => {
     expect(dup).toEqual({ code: 1, stdout: '', stderr: 'handset: extension 100 already exists in remote.example\n' });
 
     const owner = await runHandset(
-      [
-        'users',
-        'add',
-        '102@remote.example',
-        '--password',
-        'sip-pw',
-        '--email',
-        'own@remote.example',
-        '--role',
-        'owner',
-        '--login-password',
-        'sign-in-pw',
-      ],
+      ['users', 'add', '102@remote.example', '--password', 'sip-pw', '--email', 'own@remote.example', '--role', 'owner', '--login-password', 'sign-in-pw'],
       env,
     );
     expect(owner).toEqual({ code: 0, stdout: 'added user 102@remote.example\n', stderr: '' });
-    const group = await runHandset(
-      ['groups', 'add', '200@remote.example', '--name', 'Front desk', '--strategy', 'sequential'],
-      env,
-    );
+    const group = await runHandset(['groups', 'add', '200@remote.example', '--name', 'Front desk', '--strategy', 'sequential'], env);
     expect(group.code).toBe(0);
     const members = await runHandset(['groups', 'members', '200@remote.example', '101', '100'], env);
     expect(members.stdout).toBe('group 200@remote.example (sequential): 101 100\n');
@@ -165,11 +150,7 @@ describe('the CLI while a server holds the database', () => {
     const token = await runHandset(['tokens', 'create', 'own@remote.example'], env);
     expect(token.code).toBe(0);
     const secret = token.stdout.trimEnd().split('\n').at(-1)!;
-    expect(await services.tokens.resolve(secret)).toMatchObject({
-      role: 'owner',
-      domain: 'remote.example',
-      via: 'token',
-    });
+    expect(await services.tokens.resolve(secret)).toMatchObject({ role: 'owner', domain: 'remote.example', via: 'token' });
 
     expect(await readdir(dataDir)).not.toContain('db');
   }, 120_000);

@@ -44,22 +44,8 @@ describe('parseCliArgs', () => {
       },
     });
     expect(
-      parseCliArgs([
-        'users',
-        'add',
-        '7@a.example',
-        '--password',
-        'p',
-        '--role',
-        'admin',
-        '--login-password',
-        'lp',
-        '--phone',
-        '+1 5',
-      ]),
-    ).toMatchObject({
-      command: { command: 'users.create', args: { role: 'admin', loginPassword: 'lp', phone: '+1 5' } },
-    });
+      parseCliArgs(['users', 'add', '7@a.example', '--password', 'p', '--role', 'admin', '--login-password', 'lp', '--phone', '+1 5']),
+    ).toMatchObject({ command: { command: 'users.create', args: { role: 'admin', loginPassword: 'lp', phone: '+1 5' } } });
     expect(parseCliArgs(['groups', 'add', '600@a.example', '--name', 'Sales', '--ring-timeout', '15'])).toMatchObject({
       command: { command: 'groups.add', args: { domain: 'a.example', ext: '600', name: 'Sales', ringTimeoutS: 15 } },
     });
@@ -76,12 +62,8 @@ describe('parseCliArgs', () => {
       json: false,
     });
     expect(parseCliArgs(['db', 'migrate'])).toMatchObject({ command: { command: 'db.migrate' } });
-    expect(() => parseCliArgs(['users', 'add', '1@a.example', '--password', 'p', '--role', 'king'])).toThrow(
-      '--role must be',
-    );
-    expect(() => parseCliArgs(['groups', 'add', '1@a.example', '--name', 'x', '--ring-timeout', '0'])).toThrow(
-      '--ring-timeout',
-    );
+    expect(() => parseCliArgs(['users', 'add', '1@a.example', '--password', 'p', '--role', 'king'])).toThrow('--role must be');
+    expect(() => parseCliArgs(['groups', 'add', '1@a.example', '--name', 'x', '--ring-timeout', '0'])).toThrow('--ring-timeout');
     expect(parseCliArgs(['users', 'add', '1@a.example', '--password-stdin'])).toMatchObject({
       kind: 'add-user-stdin',
       ext: '1',

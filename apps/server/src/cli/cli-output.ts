@@ -9,28 +9,26 @@ export function formatAdminResult(result: AdminResult, json: boolean): string {
       result.kind === 'activation'
         ? result.activation
         : result.kind === 'domains'
-          ? result.domains
-          : result.kind === 'users'
-            ? result.users
-            : result.kind === 'cdrs'
-              ? result.cdrs
-              : result.kind === 'domain'
-                ? result.domain
-                : result.kind === 'user'
-                  ? result.user
-                  : { domain: result.domain, imported: result.imported };
+        ? result.domains
+        : result.kind === 'users'
+          ? result.users
+          : result.kind === 'cdrs'
+            ? result.cdrs
+            : result.kind === 'domain'
+              ? result.domain
+              : result.kind === 'user'
+                ? result.user
+                : { domain: result.domain, imported: result.imported };
     return JSON.stringify(payload, null, 2) + '\n';
   }
   switch (result.kind) {
     case 'activation':
-      return (
-        [
-          `activation code for ${result.activation.ext}@${result.activation.domain}, expires ${result.activation.expiresAt}`,
-          ...(result.activation.windowsLink ? [`windows softphone link: ${result.activation.windowsLink}`] : []),
-          // The QR text alone on the last line, for scripts (`| tail -1`).
-          result.activation.qrText,
-        ].join('\n') + '\n'
-      );
+      return [
+        `activation code for ${result.activation.ext}@${result.activation.domain}, expires ${result.activation.expiresAt}`,
+        ...(result.activation.windowsLink ? [`windows softphone link: ${result.activation.windowsLink}`] : []),
+        // The QR text alone on the last line, for scripts (`| tail -1`).
+        result.activation.qrText,
+      ].join('\n') + '\n';
     case 'domain':
       return `added domain ${result.domain.domain}\n`;
     case 'user':
@@ -77,7 +75,5 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function isDirectoryResult(r: AdminResult): r is DirectoryResult {
-  return (
-    r.kind === 'group' || r.kind === 'groups' || r.kind === 'token' || r.kind === 'superadmin' || r.kind === 'migrated'
-  );
+  return r.kind === 'group' || r.kind === 'groups' || r.kind === 'token' || r.kind === 'superadmin' || r.kind === 'migrated';
 }

@@ -48,10 +48,7 @@ afterAll(async () => {
 async function exchange(name: string, waitMs = 1500): Promise<SipResponse | undefined> {
   const raw = (await readFile(join(fixtures, `${name}.dat`))).toString('latin1');
   const port = (socket.address() as { port: number }).port;
-  const text = raw.replace(
-    /^(Via|v):[^\r\n]*/im,
-    `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-${name}-${Date.now()};rport`,
-  );
+  const text = raw.replace(/^(Via|v):[^\r\n]*/im, `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-${name}-${Date.now()};rport`);
   inbox.length = 0;
   socket.send(Buffer.from(text, 'latin1'), server.sipPorts.udp, '127.0.0.1');
   const deadline = Date.now() + waitMs;

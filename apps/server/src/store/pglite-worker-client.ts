@@ -50,9 +50,7 @@ export class PgliteWorkerClient implements PgliteLike {
   private constructor(worker: Worker) {
     this.#worker = worker;
     worker.on('message', (m: PgliteReply) => this.#onReply(m));
-    worker.on('error', (err) =>
-      this.#fail(new Error(`embedded database thread failed: ${err.message}`, { cause: err })),
-    );
+    worker.on('error', (err) => this.#fail(new Error(`embedded database thread failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => this.#fail(new Error(`embedded database thread exited (code ${code})`)));
   }
 
