@@ -155,6 +155,7 @@ export class WebphoneController {
     const u = this.user.value;
     if (!u) return;
     this.user.value = { ...u, overrides: readOverrides(this.d.storage, u.config.config.flags.editSettings) };
+    this.d.win.document.title = this.title();
     await this.startPhone();
   }
 
