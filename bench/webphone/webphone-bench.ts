@@ -121,7 +121,10 @@ async function buildBaseline(ref: string): Promise<string> {
   const dir = join(root, 'bench/webphone/.baseline');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const tar = execFileSync('git', ['archive', ref, 'apps/webphone', 'tsconfig.base.json'], { cwd: root, maxBuffer: 64 << 20 });
+  const tar = execFileSync('git', ['archive', ref, 'apps/webphone', 'tsconfig.base.json'], {
+    cwd: root,
+    maxBuffer: 64 << 20,
+  });
   execFileSync('tar', ['-x', '-C', dir], { input: tar });
   execFileSync('npx', ['tsx', join(dir, 'apps/webphone/src/build-webphone.ts')], { cwd: root, stdio: 'inherit' });
   return join(dir, 'apps/webphone/dist');
