@@ -1,8 +1,14 @@
 /**
- * Web phone timings (issue 4's performance measures) in headless Chromium on loopback, against
- * the built Handset started as a child process on a seeded PGlite data dir:
+ * Web phone timings in headless Chromium on loopback, against the built Handset started as a
+ * child process on a seeded PGlite data dir:
  *
- *   npm run bench:webphone            (builds, then: npx tsx bench/webphone/webphone-bench.ts [--runs 20])
+ *   npm run bench:webphone                      (builds, then: npx tsx bench/webphone/webphone-bench.ts [--runs 20])
+ *   npx tsx bench/webphone/webphone-bench.ts --baseline bf79ab4   (before and after in one run)
+ *
+ * With `--baseline <git ref>`, the web phone of that commit is built from its sources (git
+ * archive into bench/webphone/.baseline, over the current SDK build) and measured in the same run
+ * as the current build: each is served by its own front (same proxy hop, own origin, own users),
+ * and the runs alternate between the two, so load on the machine falls on both alike.
  *
  * - load → registered, stored session: reload a signed-in page; from navigation start (the
  *   page's time origin) to the `handset:registered` mark the app sets on its first registration.
@@ -11,35 +17,37 @@
  * - dial → ringing at the callee: A clicks Call; from the click event in A's page to the moment an
  *   Answer button appears in B's page (a MutationObserver), both read as timeOrigin + now() (one
  *   machine, one clock). B then declines and both return to idle before the next run.
- * - the web phone's initial JavaScript, gzipped (the scripts index.html loads; budget 150 KB).
+ * - the web phone's JavaScript, gzipped: initial (the scripts index.html loads and what they import
+ *   statically; budget 150 KB) and all of it (with chunks loaded later, e.g. the SDK).
  *
  * Prints median and p95 (nearest rank) per measure and markdown rows for docs/benchmarks.md.
- * Stops what it started (Handset, Chromium) on exit.
+ * Stops what it started (Handset, Chromium, fronts) on exit.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { startHandset, type HandsetProcess } from '../../test/e2e/support/handset.js';
 import { WebphoneBrowser, type WebphonePage } from '../../test/e2e/support/webphone-browser.js';
-import { seedWebphoneUsers } from '../../test/e2e/support/webphone-seed.js';
+import { WebphoneFront } from '../../test/e2e/support/webphone-deploy.js';
+import { seedWebphoneUsers, type SeedUser } from '../../test/e2e/support/webphone-seed.js';
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '20' }, baseline: { type: 'string' } },
+});
 const RUNS = Math.max(1, Number(args.runs));
 const DOMAIN = 'bench.example.test';
-const dist = fileURLToPath(new URL('../../apps/webphone/dist/', import.meta.url));
-const user = (ext: string, name: string) => ({
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const currentDist = join(root, 'apps/webphone/dist');
+const user = (ext: string, name: string): SeedUser => ({
   domain: DOMAIN,
   ext,
   email: `${name.toLowerCase()}@${DOMAIN}`,
   password: `${name.toLowerCase()}-bench-${ext}`,
   name,
 });
-const A = user('4001', 'Ann');
-const B = user('4002', 'Ben');
-const C = user('4003', 'Cat');
 
 type Hooked = Window & { __benchClickAt?: number; __benchRingAt?: number };
 
@@ -86,108 +94,182 @@ async function registered(p: WebphonePage): Promise<void> {
 const registeredAt = (p: WebphonePage) =>
   p.page.evaluate(() => performance.getEntriesByName('handset:registered')[0]?.startTime ?? NaN);
 
-async function initialJsGzip(): Promise<{ files: string[]; bytes: number }> {
+/** Gzipped JavaScript of a build: what index.html loads with its static imports, and all of it. */
+async function jsSizes(dist: string): Promise<{ initial: number; all: number; files: string[] }> {
   const html = await readFile(join(dist, 'index.html'), 'utf8');
-  const files = [...html.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1]!.replace(/^\.?\//, ''));
-  let bytes = 0;
-  for (const f of files) bytes += gzipSync(await readFile(join(dist, f))).length;
-  return { files, bytes };
+  const entries = [...html.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1]!.replace(/^\.?\//, ''));
+  const initial = new Set<string>();
+  const walk = async (file: string) => {
+    if (initial.has(file)) return;
+    initial.add(file);
+    const text = await readFile(join(dist, file), 'utf8');
+    // Static imports of the minified ESM (`import"./x.js"`, `from"./x.js"`), not import("...").
+    for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*"(\.\/[^"]+\.js)"/g))
+      await walk(join(file, '..', m[1]!).replace(/^\.\//, ''));
+  };
+  for (const e of entries) await walk(e);
+  const size = async (f: string) => gzipSync(await readFile(join(dist, f))).length;
+  let first = 0;
+  for (const f of initial) first += await size(f);
+  let all = 0;
+  for (const f of await readdir(join(dist, 'assets'))) if (f.endsWith('.js')) all += await size(join('assets', f));
+  return { initial: first, all, files: [...initial] };
+}
+
+/** Builds the web phone of `ref` from its sources into bench/webphone/.baseline; returns its dist. */
+async function buildBaseline(ref: string): Promise<string> {
+  const dir = join(root, 'bench/webphone/.baseline');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const tar = execFileSync('git', ['archive', ref, 'apps/webphone', 'tsconfig.base.json'], {
+    cwd: root,
+    maxBuffer: 64 << 20,
+  });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  execFileSync('npx', ['tsx', join(dir, 'apps/webphone/src/build-webphone.ts')], { cwd: root, stdio: 'inherit' });
+  return join(dir, 'apps/webphone/dist');
+}
+
+/** One web phone build under test: its front, its users, its pages. */
+interface Variant {
+  name: string;
+  dist: string;
+  front: WebphoneFront;
+  browser: WebphoneBrowser;
+  users: { a: SeedUser; b: SeedUser; c: SeedUser };
+  signIn: number[];
+  load: number[];
+  configAt: number[];
+  ring: number[];
 }
 
 async function main(): Promise<void> {
-  const seeded = await seedWebphoneUsers([A, B, C]);
+  const names = args.baseline ? ['before', 'after'] : ['after'];
+  const usersOf = (i: number) => ({
+    a: user(`40${i}1`, `Ann${i}`),
+    b: user(`40${i}2`, `Ben${i}`),
+    c: user(`40${i}3`, `Cat${i}`),
+  });
+  const seeded = await seedWebphoneUsers(names.flatMap((_n, i) => Object.values(usersOf(i))));
   let handset: HandsetProcess | undefined;
-  let browser: WebphoneBrowser | undefined;
+  const variants: Variant[] = [];
   const cleanup = async () => {
-    await browser?.close().catch(() => undefined);
+    for (const v of variants) {
+      await v.browser.close().catch(() => undefined);
+      await v.front.close().catch(() => undefined);
+    }
     await handset?.stop().catch(() => undefined);
     await rm(seeded.dataDir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
+    const baselineDist = args.baseline ? await buildBaseline(args.baseline) : undefined;
     handset = await startHandset(seeded.env);
-    const base = `http://127.0.0.1:${handset.httpPort}/`;
-    browser = await WebphoneBrowser.launch(base);
-
-    // (a) first sign-in, each in a fresh context (no stored session, nothing cached).
-    const signIn: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const p = await browser.open();
-      await p.signIn(C.email, C.password);
-      await registered(p);
-      signIn.push(
-        await p.page.evaluate(
-          () =>
-            performance.getEntriesByName('handset:registered')[0]!.startTime -
-            performance.getEntriesByName('handset:sign-in')[0]!.startTime,
-        ),
-      );
-      await p.page.context().close();
+    for (const [i, name] of names.entries()) {
+      const dist = name === 'before' ? baselineDist! : currentDist;
+      const front = await WebphoneFront.start(handset.httpPort);
+      front.serve(dist);
+      const browser = await WebphoneBrowser.launch(`${front.url}/`);
+      variants.push({ name, dist, front, browser, users: usersOf(i), signIn: [], load: [], configAt: [], ring: [] });
     }
+
+    // (a) first sign-in, each in a fresh context (no stored session, nothing cached); alternating.
+    for (let i = 0; i < RUNS; i++)
+      for (const v of variants) {
+        const p = await v.browser.open();
+        await p.signIn(v.users.c.email, v.users.c.password);
+        await registered(p);
+        v.signIn.push(
+          await p.page.evaluate(
+            () =>
+              performance.getEntriesByName('handset:registered')[0]!.startTime -
+              performance.getEntriesByName('handset:sign-in')[0]!.startTime,
+          ),
+        );
+        await p.page.context().close();
+      }
 
     // (a) load with a stored session: reloads of a signed-in page.
-    const a = await browser.open();
-    await a.signIn(A.email, A.password);
-    await registered(a);
-    const load: number[] = [];
-    /** Of the load: navigation start to the web phone configuration fetched (the rest is WS + REGISTER). */
-    const configAt: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      await a.page.reload();
-      await registered(a);
-      load.push(await registeredAt(a));
-      configAt.push(await a.page.evaluate(() => performance.getEntriesByName('handset:config')[0]?.startTime ?? NaN));
+    const pages = new Map<Variant, { a: WebphonePage; b: WebphonePage }>();
+    for (const v of variants) {
+      const a = await v.browser.open();
+      await a.signIn(v.users.a.email, v.users.a.password);
+      const b = await v.browser.open();
+      await b.signIn(v.users.b.email, v.users.b.password);
+      pages.set(v, { a, b });
     }
+    for (let i = 0; i < RUNS; i++)
+      for (const v of variants) {
+        const { a } = pages.get(v)!;
+        await a.page.reload();
+        await registered(a);
+        v.load.push(await registeredAt(a));
+        v.configAt.push(
+          await a.page.evaluate(() => performance.getEntriesByName('handset:config')[0]?.startTime ?? NaN),
+        );
+      }
 
     // (b) dial → ringing at the callee.
-    const b = await browser.open();
-    await b.signIn(B.email, B.password);
-    await registered(b);
-    const ring: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      await a.page.evaluate(ARM_CLICK);
-      await b.page.evaluate(ARM_RING);
-      await a.page.getByLabel('Number').fill(B.ext);
-      await a.page.getByRole('button', { name: 'Call', exact: true }).click();
-      await b.page.getByRole('button', { name: 'Answer' }).waitFor({ timeout: 15_000 });
-      const clickAt = await a.page.evaluate(() => (window as Hooked).__benchClickAt ?? NaN);
-      const ringAt = await b.page.evaluate(() => (window as Hooked).__benchRingAt ?? NaN);
-      ring.push(ringAt - clickAt);
-      await b.page.getByRole('button', { name: 'Decline' }).click();
-      await a.page.getByLabel('Number').waitFor({ timeout: 15_000 });
-      await b.page.getByLabel('Number').waitFor({ timeout: 15_000 });
-      // Let the CDR write and the call's teardown settle before the next run.
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    for (const v of variants) await registered(pages.get(v)!.b);
+    for (let i = 0; i < RUNS; i++)
+      for (const v of variants) {
+        const { a, b } = pages.get(v)!;
+        await a.page.evaluate(ARM_CLICK);
+        await b.page.evaluate(ARM_RING);
+        await a.page.getByLabel('Number').fill(v.users.b.ext);
+        await a.page.getByRole('button', { name: 'Call', exact: true }).click();
+        await b.page.getByRole('button', { name: 'Answer' }).waitFor({ timeout: 15_000 });
+        const clickAt = await a.page.evaluate(() => (window as Hooked).__benchClickAt ?? NaN);
+        const ringAt = await b.page.evaluate(() => (window as Hooked).__benchRingAt ?? NaN);
+        v.ring.push(ringAt - clickAt);
+        await b.page.getByRole('button', { name: 'Decline' }).click();
+        await a.page.getByLabel('Number').waitFor({ timeout: 15_000 });
+        await b.page.getByLabel('Number').waitFor({ timeout: 15_000 });
+        // Let the CDR write and the call's teardown settle before the next run.
+        await new Promise((r) => setTimeout(r, 300));
+      }
 
-    const js = await initialJsGzip();
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const date = new Date().toISOString().slice(0, 10);
-    const fmt = (xs: number[]) => {
+    const check = (xs: number[]) => {
       if (xs.some((x) => !Number.isFinite(x))) throw new Error(`a run was not measured: ${xs.join(', ')}`);
-      const s = stats(xs);
+      return stats(xs);
+    };
+    const fmt = (xs: number[]) => {
+      const s = check(xs);
       return `median ${s.median.toFixed(0)} ms, p95 ${s.p95.toFixed(0)} ms`;
     };
-    const rows = [
-      ['page load → registered (stored session)', fmt(load)],
-      ['first sign-in → registered (from Sign in)', fmt(signIn)],
-      ['dial → ringing at the callee (Call clicked → Answer shown)', fmt(ring)],
-    ];
-    const kb = `${(js.bytes / 1024).toFixed(1)} KB`;
-    process.stdout.write(`runs: ${RUNS}\n`);
-    for (const [what, v] of rows) process.stdout.write(`${what}: ${v}\n`);
-    process.stdout.write(
-      `  of the load: navigation → config fetched ${fmt(configAt)}; config → registered ${fmt(load.map((x, i) => x - configAt[i]!))}\n`,
-    );
-    process.stdout.write(`initial JS: ${js.files.join(', ')} = ${kb} gzipped (budget 150 KB)\n\nrows:\n`);
-    // The Results table's columns: no anchor runs here, so those cells say so.
-    for (const [what, v] of rows)
+    const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+    const anchor = variants.find((v) => v.name === 'before');
+    const label = (v: Variant) => (v.name === 'before' ? `${args.baseline} (before)` : `${commit} (after)`);
+    const rows: string[] = [];
+    process.stdout.write(`runs: ${RUNS} each, alternating\n`);
+    for (const v of variants) {
+      const js = await jsSizes(v.dist);
+      const measures: Array<[string, number[], number[] | undefined]> = [
+        ['page load → registered (stored session)', v.load, anchor?.load],
+        ['first sign-in → registered (from Sign in)', v.signIn, anchor?.signIn],
+        ['dial → ringing at the callee (Call clicked → Answer shown)', v.ring, anchor?.ring],
+      ];
+      process.stdout.write(`\n${v.name}:\n`);
+      for (const [what, xs, base] of measures) {
+        const ratio = base && v !== anchor ? (check(xs).median / check(base).median).toFixed(2) : '-';
+        process.stdout.write(`${what}: ${fmt(xs)}${ratio !== '-' ? `, ${ratio}x the baseline's median` : ''}\n`);
+        rows.push(
+          `| ${date} | ${label(v)} | \`npm run bench:webphone\` ${what}, ${RUNS} runs | ${fmt(xs)} | ${anchor && v !== anchor ? `${args.baseline} in the same run` : '-'} | ${ratio === '-' ? '-' : `${ratio}x`} |`,
+        );
+      }
       process.stdout.write(
-        `| ${date} | ${commit} | \`npm run bench:webphone\` ${what}, ${RUNS} runs | ${v} | - | - |\n`,
+        `  of the load: navigation → config fetched ${fmt(v.configAt)}; config → registered ${fmt(v.load.map((x, i) => x - v.configAt[i]!))}\n`,
       );
-    process.stdout.write(
-      `| ${date} | ${commit} | \`npm run bench:webphone\` web phone initial JS, gzipped | ${kb} | budget 150 KB | ${(js.bytes / (150 * 1024)).toFixed(2)} of budget |\n`,
-    );
+      process.stdout.write(
+        `initial JS: ${js.files.join(', ')} = ${kb(js.initial)} gzipped (budget 150 KB); all JS ${kb(js.all)}\n`,
+      );
+      rows.push(
+        `| ${date} | ${label(v)} | \`npm run bench:webphone\` web phone JavaScript, gzipped | initial ${kb(js.initial)}, all ${kb(js.all)} | budget 150 KB | ${(js.initial / (150 * 1024)).toFixed(2)} of budget |`,
+      );
+    }
+    process.stdout.write(`\nrows:\n${rows.join('\n')}\n`);
   } finally {
     await cleanup();
   }

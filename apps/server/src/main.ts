@@ -12,6 +12,7 @@ import { pino, type Logger } from 'pino';
 import { ApiAuthenticator } from './api/api-auth.js';
 import { registerApi } from './api/api-v1.js';
 import { registerWebphoneRoutes, registerWebphoneStatic } from './api/webphone-routes.js';
+import { registerConsoleStatic } from './api/console-static.js';
 import { defineWebphoneSettings } from './api/webphone-settings.js';
 import { WebphoneAccountService } from './webphone/webphone-account-service.js';
 import { availableMembersOnly, WebphoneUserStateService } from './webphone/webphone-user-state-service.js';
@@ -318,6 +319,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     };
     registerIceServersRoute(http, iceServers);
     await registerWebphoneStatic(http, { root: WEBPHONE_DIST });
+    await registerConsoleStatic(http, { root: CONSOLE_DIST });
     await http.listen({ host, port: config.httpPort });
     cleanups.push(() => http.close());
     // Attached after the HTTP close is registered, so it closes first (cleanups run in reverse)
@@ -337,6 +339,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       await registerApi(https, { services, auth: apiAuth, logger, routes: apiRoutes });
       registerIceServersRoute(https, iceServers);
       await registerWebphoneStatic(https, { root: WEBPHONE_DIST });
+      await registerConsoleStatic(https, { root: CONSOLE_DIST });
       await https.listen({ host, port: config.httpsPort });
       cleanups.push(() => https.close());
       wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
@@ -436,3 +439,5 @@ export const HANDSET_VERSION = '0.1.0';
 
 /** The built web phone (apps/webphone/dist), served at `/` when present. */
 const WEBPHONE_DIST = fileURLToPath(new URL('../../webphone/dist', import.meta.url));
+/** The built device console (apps/console/dist), served at `/console/` when present. */
+const CONSOLE_DIST = fileURLToPath(new URL('../../console/dist', import.meta.url));

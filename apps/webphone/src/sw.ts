@@ -10,7 +10,8 @@ declare const HANDSET_SHELL: string[];
 declare const HANDSET_BUILD_UUID: string;
 
 const CACHE = `handset-shell-${HANDSET_BUILD_UUID}`;
-const NETWORK_ONLY = /^\/(api|client-api|sip|healthz|metrics|app|internal)(\/|$)/;
+// The device console at /console/ is another app: this worker leaves it alone.
+const NETWORK_ONLY = /^\/(api|client-api|sip|healthz|metrics|app|internal|console)(\/|$)/;
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(HANDSET_SHELL)));

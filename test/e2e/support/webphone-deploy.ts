@@ -27,6 +27,8 @@ const TYPES: Record<string, string> = {
  */
 export class WebphoneFront {
   private next: string | undefined;
+  /** The served directory is the caller's (see {@link serve}): close() leaves it. */
+  private borrowed = false;
   /** Upgraded (WebSocket) connections: the HTTP server no longer tracks them. */
   private readonly tunnels = new Set<{ destroy(): void }>();
 
@@ -95,11 +97,17 @@ export class WebphoneFront {
     return uuid;
   }
 
+  /** Serves the web phone files of `dir` (a build of another version) from now on; the caller keeps `dir`. */
+  serve(dir: string): void {
+    this.next = dir;
+    this.borrowed = true;
+  }
+
   async close(): Promise<void> {
     for (const t of this.tunnels) t.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
-    if (this.next) await rm(this.next, { recursive: true, force: true });
+    if (this.next && !this.borrowed) await rm(this.next, { recursive: true, force: true });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -35,7 +35,16 @@ export const WEBPHONE_PUBLIC_PATHS = [
 ] as const;
 
 /** Paths the PWA must never answer for (the API, SIP, health and provisioning own them). */
-export const RESERVED_PREFIXES = ['/api', '/client-api', '/sip', '/healthz', '/metrics', '/app', '/internal'] as const;
+export const RESERVED_PREFIXES = [
+  '/api',
+  '/client-api',
+  '/sip',
+  '/healthz',
+  '/metrics',
+  '/app',
+  '/internal',
+  '/console',
+] as const;
 
 const HOST = /^[A-Za-z0-9.\-[\]:]{1,300}$/;
 

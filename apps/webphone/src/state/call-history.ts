@@ -1,4 +1,4 @@
-import type { Cdr } from './api-client.js';
+import type { Cdr } from '../api/webphone-api.js';
 
 /** One line of the History page. */
 export interface HistoryEntry {

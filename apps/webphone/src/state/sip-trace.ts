@@ -1,4 +1,4 @@
-import { Phone } from '@handset/sdk';
+import type { Phone, PhoneOptions } from '@handset/sdk';
 
 /**
  * The `*#0*#` switch over the SDK as it is: JsSIP logs SIP messages through the `debug` module
@@ -10,9 +10,13 @@ import { Phone } from '@handset/sdk';
  * effect on the next page load (the caller reloads when no call is up). An SDK call to switch it
  * both ways would replace this.
  */
-export function setSipTrace(on: boolean, storage: Storage): void {
+export function setSipTrace(
+  on: boolean,
+  storage: Pick<Storage, 'removeItem'>,
+  PhoneClass: new (o: PhoneOptions) => Phone,
+): void {
   if (on) {
-    new Phone({ server: 'ws://127.0.0.1:9/', uri: 'sip:trace@invalid', password: '', sipTrace: true }).close();
+    new PhoneClass({ server: 'ws://127.0.0.1:9/', uri: 'sip:trace@invalid', password: '', sipTrace: true }).close();
     return;
   }
   storage.removeItem('debug');

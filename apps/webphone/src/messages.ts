@@ -1,11 +1,7 @@
-/** Every translatable string of the web phone, by key. English is the reference. */
+import { uiMessages, type Catalogs } from '@handset/ui';
+
+/** The web phone's own strings, by key (the shared ones are in @handset/ui). English is the reference. */
 const en = {
-  email: 'Email',
-  password: 'Password',
-  signIn: 'Sign in',
-  signingIn: 'Signing in…',
-  signOut: 'Sign out',
-  signUp: 'Create an account',
   number: 'Number',
   call: 'Call',
   videoCall: 'Video call',
@@ -33,8 +29,6 @@ const en = {
   contacts: 'Contacts',
   settings: 'Settings',
   agent: 'Agent',
-  menu: 'Menu',
-  closeMenu: 'Close menu',
   searchContacts: 'Search contacts',
   colleagues: 'Colleagues',
   phonebook: 'Phonebook',
@@ -66,11 +60,6 @@ const en = {
   systemDefault: 'System default',
   testRingtone: 'Test ringtone',
   stopRingtone: 'Stop ringtone',
-  language: 'Language',
-  theme: 'Theme',
-  themeAuto: 'Automatic',
-  themeLight: 'Light',
-  themeDark: 'Dark',
   save: 'Save',
   saved: 'Saved; re-registering',
   readOnly: 'Set by your administrator',
@@ -78,37 +67,15 @@ const en = {
   good: 'good',
   fair: 'fair',
   poor: 'poor',
-  build: 'Build {uuid}',
   balance: 'Balance: {balance}',
-  updateReady: 'A new version is available.',
-  reload: 'Reload',
-  offline: 'You are offline; calls resume when the network is back.',
   sipLogOn: 'SIP logging on (see the console)',
   sipLogOff: 'SIP logging off',
   sipLogOffLater: 'SIP logging stops when the page reloads (a call is up)',
   agentStatus: 'Agent status',
   available: 'Available',
   away: 'Away',
-  signInFailed: 'Sign-in failed: {reason}',
   callFailed: 'Call failed: {reason}',
-  failBusy: 'the line is busy',
-  failDeclined: 'the call was declined',
-  failNotFound: 'number not found',
-  failNoAnswer: 'no answer',
-  failUnavailable: 'the other phone is not reachable',
-  failMedia: 'media not possible (the server cannot connect audio between this browser and that phone)',
-  failOther: 'the call could not be connected',
   you: 'You',
-  signInWith: 'Sign in with',
-  withEmail: 'E-mail',
-  withSip: 'SIP account',
-  sipAccount: 'SIP account (extension@domain)',
-  sipPassword: 'SIP password',
-  name: 'Name',
-  createAccount: 'Create account',
-  creatingAccount: 'Creating your account…',
-  backToSignIn: 'Back to sign-in',
-  signUpFailed: 'Sign-up failed: {reason}',
   wrapUp: 'Wrap-up',
   dnd: 'Do not disturb',
   agentStateHint: 'Only Available agents ring for group calls; Do not disturb also declines direct calls.',
@@ -116,20 +83,24 @@ const en = {
   callsTotal: 'Calls',
   answeredCount: 'Answered',
   talkTime: 'Talk time',
+  callFailedBusy: 'busy',
+  callFailedNotFound: 'number not found',
+  callFailedNoAnswer: 'no answer',
+  callFailedMedia: 'media not possible (no common codec, or no media relay to connect the two phones)',
+  callFailedDeclined: 'declined',
+  callFailedForbidden: 'not allowed',
+  callFailedUnavailable: 'the other side cannot be reached',
+  callFailedConnection: 'the connection to the server was lost',
+  callFailedMicrophone: 'no microphone (allow it in the browser)',
+  insecureTitle: 'Calls need HTTPS',
+  insecure:
+    'Calls need HTTPS: this page was opened from {origin}, where the browser gives no microphone. Start Handset with HANDSET_TLS=self-signed (or a certificate: HANDSET_TLS_CERT and HANDSET_TLS_KEY) and open https://{host}:8443/.',
 } as const;
 
-/** A message key. */
-export type MessageKey = keyof typeof en;
-/** A language's messages (every key). */
-export type Messages = Record<MessageKey, string>;
+/** A key of the web phone's strings. */
+type PhoneKey = keyof typeof en;
 
-const vi: Messages = {
-  email: 'Email',
-  password: 'Mật khẩu',
-  signIn: 'Đăng nhập',
-  signingIn: 'Đang đăng nhập…',
-  signOut: 'Đăng xuất',
-  signUp: 'Tạo tài khoản',
+const vi: Record<PhoneKey, string> = {
   number: 'Số',
   call: 'Gọi',
   videoCall: 'Gọi video',
@@ -157,8 +128,6 @@ const vi: Messages = {
   contacts: 'Danh bạ',
   settings: 'Cài đặt',
   agent: 'Nhân viên',
-  menu: 'Menu',
-  closeMenu: 'Đóng menu',
   searchContacts: 'Tìm danh bạ',
   colleagues: 'Đồng nghiệp',
   phonebook: 'Danh bạ chung',
@@ -190,11 +159,6 @@ const vi: Messages = {
   systemDefault: 'Mặc định hệ thống',
   testRingtone: 'Thử nhạc chuông',
   stopRingtone: 'Dừng nhạc chuông',
-  language: 'Ngôn ngữ',
-  theme: 'Giao diện',
-  themeAuto: 'Tự động',
-  themeLight: 'Sáng',
-  themeDark: 'Tối',
   save: 'Lưu',
   saved: 'Đã lưu; đang đăng ký lại',
   readOnly: 'Do quản trị viên thiết lập',
@@ -202,37 +166,15 @@ const vi: Messages = {
   good: 'tốt',
   fair: 'khá',
   poor: 'kém',
-  build: 'Bản dựng {uuid}',
   balance: 'Số dư: {balance}',
-  updateReady: 'Đã có phiên bản mới.',
-  reload: 'Tải lại',
-  offline: 'Bạn đang ngoại tuyến; cuộc gọi sẽ tiếp tục khi có mạng.',
   sipLogOn: 'Đã bật ghi log SIP (xem console)',
   sipLogOff: 'Đã tắt ghi log SIP',
   sipLogOffLater: 'Ghi log SIP sẽ tắt khi tải lại trang (đang có cuộc gọi)',
   agentStatus: 'Trạng thái nhân viên',
   available: 'Sẵn sàng',
   away: 'Vắng mặt',
-  signInFailed: 'Đăng nhập thất bại: {reason}',
   callFailed: 'Cuộc gọi thất bại: {reason}',
-  failBusy: 'máy bận',
-  failDeclined: 'cuộc gọi bị từ chối',
-  failNotFound: 'không tìm thấy số',
-  failNoAnswer: 'không trả lời',
-  failUnavailable: 'không liên lạc được máy bên kia',
-  failMedia: 'không thể kết nối âm thanh (máy chủ không nối được âm thanh giữa trình duyệt và máy kia)',
-  failOther: 'không thể kết nối cuộc gọi',
   you: 'Bạn',
-  signInWith: 'Đăng nhập bằng',
-  withEmail: 'E-mail',
-  withSip: 'Tài khoản SIP',
-  sipAccount: 'Tài khoản SIP (máy lẻ@tên miền)',
-  sipPassword: 'Mật khẩu SIP',
-  name: 'Họ tên',
-  createAccount: 'Tạo tài khoản',
-  creatingAccount: 'Đang tạo tài khoản…',
-  backToSignIn: 'Quay lại đăng nhập',
-  signUpFailed: 'Đăng ký thất bại: {reason}',
   wrapUp: 'Hoàn tất cuộc gọi',
   dnd: 'Không làm phiền',
   agentStateHint: 'Chỉ nhân viên Sẵn sàng mới đổ chuông khi gọi nhóm; Không làm phiền cũng từ chối cuộc gọi trực tiếp.',
@@ -240,34 +182,24 @@ const vi: Messages = {
   callsTotal: 'Cuộc gọi',
   answeredCount: 'Đã trả lời',
   talkTime: 'Thời gian đàm thoại',
+  callFailedBusy: 'máy bận',
+  callFailedNotFound: 'không tìm thấy số',
+  callFailedNoAnswer: 'không trả lời',
+  callFailedMedia: 'không thể kết nối âm thanh (không có codec chung hoặc không có máy chuyển tiếp âm thanh)',
+  callFailedDeclined: 'bị từ chối',
+  callFailedForbidden: 'không được phép',
+  callFailedUnavailable: 'không liên lạc được bên kia',
+  callFailedConnection: 'mất kết nối tới máy chủ',
+  callFailedMicrophone: 'không có micrô (hãy cho phép trong trình duyệt)',
+  insecureTitle: 'Cuộc gọi cần HTTPS',
+  insecure:
+    'Cuộc gọi cần HTTPS: trang này được mở từ {origin}, nơi trình duyệt không cho dùng micrô. Hãy chạy Handset với HANDSET_TLS=self-signed (hoặc một chứng chỉ: HANDSET_TLS_CERT và HANDSET_TLS_KEY) rồi mở https://{host}:8443/.',
 };
 
-/** The languages shipped; add one by adding its Messages here. */
-export const LANGUAGES = {
-  en: { name: 'English', messages: en as Messages },
-  vi: { name: 'Tiếng Việt', messages: vi },
-};
-/** A shipped language code. */
-export type Language = keyof typeof LANGUAGES;
-
-/** A translate function for one language: `t('callBack', {number: '1002'})`. */
-export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
-
-/** The stored choice, else the browser's first supported language, else English. */
-export function pickLanguage(stored: string | null, preferred: readonly string[]): Language {
-  for (const l of [stored, ...preferred]) {
-    const base = l?.toLowerCase().split('-')[0];
-    if (base && base in LANGUAGES) return base as Language;
-  }
-  return 'en';
-}
-
-/** Builds the translator for `lang` (missing keys fall back to English). */
-export function translator(lang: Language): Translate {
-  const m = LANGUAGES[lang].messages;
-  return (key, vars) => {
-    let s = m[key] ?? en[key];
-    for (const [k, v] of Object.entries(vars ?? {})) s = s.replace(`{${k}}`, String(v));
-    return s;
-  };
-}
+/** Every string of the web phone: the shared ones and its own, in each language. */
+export const messages = {
+  en: { ...uiMessages.en, ...en },
+  vi: { ...uiMessages.vi, ...vi },
+} satisfies Catalogs<string>;
+/** A message key of the web phone. */
+export type MessageKey = keyof typeof messages.en;
