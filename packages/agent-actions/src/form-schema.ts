@@ -111,7 +111,7 @@ export function mergeFormSchema(fields: readonly FormField[], patch: ReadonlyArr
   for (const p of patch) {
     if (typeof p.name !== 'string') throw new AgentActionError('BAD_SCHEMA', 'every formSchema entry needs a name');
     const i = out.findIndex((f) => f.name === p.name);
-    if (i >= 0) out[i] = { ...out[i]!, ...p } as FormField;
+    if (i >= 0) out[i] = { ...out[i]!, ...p };
     else out.push({ type: 'text', ...p } as FormField);
   }
   checkFormFields(out);
