@@ -11,7 +11,8 @@ import { clip, readRedirect, type RedirectParams } from './actions.js';
 export function checkRedirect(params: readonly string[], allowedOrigins: readonly string[]): RedirectParams {
   const r = readRedirect(params);
   let url = r.url;
-  if (/\s/.test(url) || [...url].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw refused(url, 'it holds spaces or control characters');
+  if (/\s/.test(url) || [...url].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    throw refused(url, 'it holds spaces or control characters');
   const hasScheme = /^[a-z][a-z0-9+.-]*:/i.test(url);
   if (!hasScheme && !url.startsWith('//')) {
     if (!r.external) {
