@@ -129,7 +129,7 @@ function run(job) {
    * @param {(kind: 'timeout' | 'memory' | 'exception' | 'garbage', message: string) => ScriptOutcome} failWith
    */
   function errorOutcome(context, handle, _t, failWith) {
-    const e = /** @type {unknown} */ (context.dump(handle));
+    const e = dumpOf(context, handle);
     handle.dispose();
     if (timedOut) return failWith('timeout', timeoutMessage(job));
     return classify(describe(e), failWith);
@@ -158,7 +158,7 @@ function installConsole(vm, logs) {
       if (logs.length >= MAX_LOG_LINES) return;
       const line = args
         .map((a) => {
-          const v = /** @type {unknown} */ (vm.dump(a));
+          const v = dumpOf(vm, a);
           if (typeof v === 'string') return v;
           try {
             return JSON.stringify(v) ?? String(v);
@@ -189,4 +189,14 @@ function describe(e) {
     return (where ? `${head} (line ${where[1]})` : head).slice(0, 1000);
   }
   return `the script threw ${String(e)}`.slice(0, 1000);
+}
+
+/**
+ * A handle's value copied out of the engine.
+ * @param {QuickJSContext} vm
+ * @param {import('quickjs-emscripten-core').QuickJSHandle} handle
+ * @returns {unknown}
+ */
+function dumpOf(vm, handle) {
+  return vm.dump(handle);
 }
