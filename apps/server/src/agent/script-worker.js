@@ -102,7 +102,7 @@ function run(job) {
     if (jobs.error) return errorOutcome(vm, jobs.error, timedOut, fail);
     const answerHandle = vm.getProp(vm.global, '__answer');
     const answer = /** @type {{ok: true, json: unknown} | {ok: false, error: unknown} | undefined} */ (
-      vm.dump(answerHandle)
+      dumpOf(vm, answerHandle)
     );
     answerHandle.dispose();
     if (timedOut) return fail('timeout', timeoutMessage(job));
