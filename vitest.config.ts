@@ -11,6 +11,7 @@ export default defineConfig({
     alias: {
       '@handset/sip': src('./packages/sip/src/index.ts'),
       '@handset/sip-node': src('./packages/sip-node/src/index.ts'),
+      '@handset/agent-actions': src('./packages/agent-actions/src/index.ts'),
     },
   },
   test: {

@@ -15,6 +15,7 @@ import { registerWebphoneRoutes, registerWebphoneStatic } from './api/webphone-r
 import { registerConsoleStatic } from './api/console-static.js';
 import { defineWebphoneSettings } from './api/webphone-settings.js';
 import { WebphoneAccountService } from './webphone/webphone-account-service.js';
+import { createAgentTools } from './agent/agent-tools.js';
 import { availableMembersOnly, WebphoneUserStateService } from './webphone/webphone-user-state-service.js';
 import { registerIceServersRoute } from './api/ice-servers-route.js';
 import { EventStream, eventStreamDirectory } from './api/events-route.js';
@@ -146,6 +147,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
         userState: webphoneState,
       }),
     );
+    // Agent tools: campaigns and the preview dialer (agent status from the web phone's).
+    const agentTools = createAgentTools({ store, services, status: webphoneState });
+    cleanups.push(() => agentTools.close());
+    apiRoutes.push((v1: FastifyInstance) => agentTools.routes(v1));
     const subscribers = new SubscriberCache(directory, { algorithms: config.auth.digestAlgorithms, logger });
     await subscribers.start();
     cleanups.push(() => subscribers.close());

@@ -41,7 +41,11 @@ export interface ApiFixture {
 export const FIXTURE_PASSWORD = 'correct horse battery';
 
 /** Builds the fixture on the given database. */
-export async function createApiFixture(database: Parameters<typeof openStore>[0]['database']): Promise<ApiFixture> {
+export async function createApiFixture(
+  database: Parameters<typeof openStore>[0]['database'],
+  /** More /api/v1 routes (other contexts), made from the fixture's store and services. */
+  moreRoutes?: (ctx: { store: Store; services: DirectoryServices }) => ReadonlyArray<(v1: FastifyInstance) => void>,
+): Promise<ApiFixture> {
   const store = await openStore({ database });
   const mail: ApiFixture['mail'] = [];
   const mailer: Mailer = { send: (m) => (mail.push(m), Promise.resolve()) };
@@ -52,7 +56,7 @@ export async function createApiFixture(database: Parameters<typeof openStore>[0]
     metrics: new ServerMetrics({ bindings: () => 0, transactions: () => 0, activeCalls: () => 0 }),
     health: { health: () => ({}) },
   });
-  await registerApi(app, { services, logger });
+  await registerApi(app, { services, logger, routes: moreRoutes?.({ store, services }) ?? [] });
   await app.ready();
 
   const root = CLI_PRINCIPAL;

@@ -301,4 +301,131 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index webphone_user_state_domain_idx on webphone_user_state (domain_id)`,
     ],
   },
+  {
+    version: 80,
+    name: 'agent tools: campaigns and leads (preview dialer), buttons, forms, scripts',
+    // Tables are described in src/agent/agent-tables.ts.
+    statements: [
+      `create table agent_campaigns (
+        id uuid primary key default gen_random_uuid(),
+        domain_id uuid not null references domains (id) on delete cascade,
+        name text not null,
+        status text not null default 'active',
+        caller_id text,
+        lead_timeout_s integer not null default 300,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        constraint agent_campaigns_status_check check (status in ('active', 'paused', 'archived')),
+        constraint agent_campaigns_lead_timeout_check check (lead_timeout_s between 10 and 86400)
+      )`,
+      `create unique index agent_campaigns_domain_name_key on agent_campaigns (domain_id, name)`,
+      `create table agent_campaign_members (
+        campaign_id uuid not null references agent_campaigns (id) on delete cascade,
+        user_id uuid references users (id) on delete cascade,
+        group_id uuid references user_groups (id) on delete cascade,
+        constraint agent_campaign_members_one_check check ((user_id is null) <> (group_id is null))
+      )`,
+      `create unique index agent_campaign_members_user_key on agent_campaign_members (campaign_id, user_id) where user_id is not null`,
+      `create unique index agent_campaign_members_group_key on agent_campaign_members (campaign_id, group_id) where group_id is not null`,
+      `create index agent_campaign_members_user_idx on agent_campaign_members (user_id)`,
+      `create index agent_campaign_members_group_idx on agent_campaign_members (group_id)`,
+      `create table agent_leads (
+        id uuid primary key default gen_random_uuid(),
+        campaign_id uuid not null references agent_campaigns (id) on delete cascade,
+        domain_id uuid not null references domains (id) on delete cascade,
+        position bigint not null,
+        name text,
+        phone text not null,
+        alt_phone text,
+        phone_code text,
+        fields jsonb not null default '{}'::jsonb,
+        status text not null default 'queued',
+        queued_at timestamptz not null default now(),
+        assigned_to uuid references users (id) on delete set null,
+        assigned_at timestamptz,
+        attempts integer not null default 0,
+        decision text,
+        decided_by uuid references users (id) on delete set null,
+        decided_at timestamptz,
+        created_at timestamptz not null default now(),
+        constraint agent_leads_status_check check (status in ('queued', 'assigned', 'done')),
+        constraint agent_leads_decision_check check (decision in ('Yes', 'No', 'Unknown')),
+        constraint agent_leads_assigned_check check ((status = 'assigned') = (assigned_at is not null))
+      )`,
+      // The queue: the oldest queued (or timed-out) lead of a campaign first.
+      `create index agent_leads_queue_idx on agent_leads (campaign_id, status, queued_at, position)`,
+      // One lead held by one agent at a time.
+      `create unique index agent_leads_held_key on agent_leads (assigned_to) where status = 'assigned'`,
+      `create table agent_lead_calls (
+        id uuid primary key default gen_random_uuid(),
+        lead_id uuid not null references agent_leads (id) on delete cascade,
+        domain_id uuid not null references domains (id) on delete cascade,
+        user_id uuid references users (id) on delete set null,
+        call_id text not null,
+        target text not null,
+        number text not null,
+        created_at timestamptz not null default now(),
+        constraint agent_lead_calls_target_check check (target in ('phone', 'alt_phone', 'phone_code'))
+      )`,
+      `create index agent_lead_calls_lead_idx on agent_lead_calls (lead_id, created_at)`,
+      `create unique index agent_lead_calls_call_key on agent_lead_calls (domain_id, call_id)`,
+      `create table agent_scripts (
+        id uuid primary key default gen_random_uuid(),
+        domain_id uuid not null references domains (id) on delete cascade,
+        name text not null,
+        version integer not null default 1,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()
+      )`,
+      `create unique index agent_scripts_domain_name_key on agent_scripts (domain_id, name)`,
+      `create table agent_script_versions (
+        script_id uuid not null references agent_scripts (id) on delete cascade,
+        version integer not null,
+        source text not null,
+        created_by uuid,
+        created_at timestamptz not null default now(),
+        constraint agent_script_versions_pkey primary key (script_id, version)
+      )`,
+      `create table agent_forms (
+        id uuid primary key default gen_random_uuid(),
+        domain_id uuid not null references domains (id) on delete cascade,
+        name text not null,
+        fields jsonb not null default '[]'::jsonb,
+        sandbox_id uuid references agent_scripts (id) on delete set null,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()
+      )`,
+      // openForm(name) is not case sensitive.
+      `create unique index agent_forms_domain_name_key on agent_forms (domain_id, lower(name))`,
+      `create table agent_buttons (
+        id uuid primary key default gen_random_uuid(),
+        domain_id uuid not null references domains (id) on delete cascade,
+        label text not null,
+        icon text,
+        tooltip text,
+        type text not null default 'primary',
+        placement text not null default 'agent',
+        min_select integer not null default 0,
+        max_select integer not null default 0,
+        sandbox_id uuid references agent_scripts (id) on delete set null,
+        fn text,
+        form_id uuid references agent_forms (id) on delete set null,
+        sort_order integer not null default 0,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now()
+      )`,
+      `create index agent_buttons_domain_idx on agent_buttons (domain_id, placement, sort_order)`,
+      `create table agent_form_submissions (
+        id uuid primary key default gen_random_uuid(),
+        form_id uuid not null references agent_forms (id) on delete cascade,
+        domain_id uuid not null references domains (id) on delete cascade,
+        user_id uuid references users (id) on delete set null,
+        lead_id uuid references agent_leads (id) on delete set null,
+        data jsonb not null,
+        created_at timestamptz not null default now()
+      )`,
+      `create index agent_form_submissions_form_idx on agent_form_submissions (form_id, created_at)`,
+      `create index agent_form_submissions_lead_idx on agent_form_submissions (lead_id)`,
+    ],
+  },
 ];
