@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@handset/sip': src('./packages/sip/src/index.ts'),
       '@handset/sip-node': src('./packages/sip-node/src/index.ts'),
+      '@handset/device-adapter': src('./packages/device-adapter/src/index.ts'),
     },
   },
   test: {
