@@ -16,7 +16,7 @@ export const ADAPTER_SETTINGS = {
     schema: z.coerce
       .number({ error: 'must be a number' })
       .int('must be a whole number')
-      .min(60, 'must be at least 60')
+      .min(10, 'must be at least 10')
       .max(604_800, 'must be at most 604800 (a week)'),
     default: 3600,
     description: 'How long the single-use code of a ProvisioningPhone can identify the phone, in seconds',
