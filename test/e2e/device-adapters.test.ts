@@ -189,7 +189,10 @@ describe('device adapters: the reference baresip adapter provisions phones throu
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { docs?: Array<Record<string, unknown>> } };
+    return {
+      status: res.status,
+      body: (await res.json()) as Record<string, unknown> & { docs?: Array<Record<string, unknown>> },
+    };
   };
   const context = () =>
     `--- adapter ---\n${adapter?.output() ?? ''}\n--- handset (tail) ---\n${h?.output().split('\n').slice(-40).join('\n') ?? ''}`;
