@@ -496,13 +496,17 @@ class SysclientSession implements SysclientLink {
   }
 }
 
-/** One config type of the plain configuration. */
+/**
+ * What decides whether one config type changed. TURN REST credentials are new at every build
+ * (their expiry is in the user name), so MEDIA counts as changed only when its servers do; the
+ * phone gets fresh credentials with every batch that includes MEDIA and on every reconnect.
+ */
 function plainOf(p: PlainConfig, type: ConfigType): unknown {
   switch (type) {
     case 'PHONE':
       return p.phone;
     case 'MEDIA':
-      return p.media;
+      return { stunServer: p.media.stunServer, turnServer: p.media.turnServer, turn: p.media.turnUser !== '' };
     case 'TLS_PROFILE':
       return p.tlsProfile;
     case 'NTP':

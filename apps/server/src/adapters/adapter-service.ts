@@ -167,6 +167,8 @@ export interface AdapterServiceOptions {
   resultTimeoutMs?: number | undefined;
   /** Connected adapters re-check their queue this often (jobs added on another node; default 5 s). */
   pollIntervalMs?: number | undefined;
+  /** Live configuration sessions re-check their configuration this often, for setting changes (default 5 min). */
+  configRecheckMs?: number | undefined;
   clock?: (() => number) | undefined;
 }
 
@@ -188,6 +190,7 @@ export class AdapterService {
   readonly #sysclients = new Map<string, SysclientLink>();
   readonly #clock: () => number;
   readonly #poll: NodeJS.Timeout;
+  readonly #recheck: NodeJS.Timeout;
   #closed = false;
 
   constructor(private readonly o: AdapterServiceOptions) {
@@ -196,12 +199,16 @@ export class AdapterService {
       for (const id of this.#providers.keys()) this.#dispatch(id);
     }, o.pollIntervalMs ?? 5000);
     this.#poll.unref();
+    // Settings have no change events; a session sends only what differs, so this is cheap.
+    this.#recheck = setInterval(() => this.refreshAll(), o.configRecheckMs ?? 300_000);
+    this.#recheck.unref();
   }
 
   /** Stops timers and forgets live sessions (the gateways close the sockets). */
   close(): void {
     this.#closed = true;
     clearInterval(this.#poll);
+    clearInterval(this.#recheck);
     for (const f of this.#inFlight.values()) clearTimeout(f.timer);
     this.#inFlight.clear();
     this.#providers.clear();
