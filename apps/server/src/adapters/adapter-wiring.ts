@@ -20,6 +20,9 @@ export interface AdapterWiring {
   /** Bound SIP ports (known once the transports listen). */
   sipPorts: () => Partial<Record<'udp' | 'tcp' | 'tls', number>>;
   logger: Logger;
+  /** Tests: a job without a result fails after this long (default 10 min). */
+  resultTimeoutMs?: number | undefined;
+  clock?: (() => number) | undefined;
 }
 
 /** Declares the `adapters.*` settings and builds the service; user changes reach live phones. */
@@ -61,6 +64,8 @@ export function createAdapters(w: AdapterWiring): AdapterService {
     audit: w.services.audit,
     server,
     logger: w.logger.child({ component: 'adapters' }),
+    resultTimeoutMs: w.resultTimeoutMs,
+    clock: w.clock,
   });
   w.services.events.on('change', (c) => {
     if (c.type === 'user.updated' || c.type === 'user.deleted') void service.userChanged(c.id);
