@@ -80,6 +80,9 @@ export function accountsFile(c: PhoneConfiguration): string {
   const outbound = `sip:${sip.server}:${sip.port};transport=${sip.transport}`;
   return sip.lines
     .map((l) => {
+      // An account line has no quoting for these; refuse rather than write a broken account.
+      if (/[;<>"\s]/.test(l.password) || /[;<>"\s@]/.test(l.authUser))
+        throw new Error(`line ${l.line}: the credentials hold characters a baresip account cannot carry`);
       const name = l.displayName.replace(/["\\\r\n]/g, '');
       const media = c.media?.stunServer ? `;medianat=stun;stunserver="stun:${c.media.stunServer}"` : '';
       return (

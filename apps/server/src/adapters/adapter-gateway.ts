@@ -48,6 +48,9 @@ export interface AdapterGatewayOptions {
   /** Identify frames per second per source address, and the burst allowed (default 10 and 20). */
   identifyRatePerS?: number | undefined;
   identifyBurst?: number | undefined;
+  /** WebSocket upgrades per second per source address, and the burst allowed (default 20 and 100). */
+  upgradeRatePerS?: number | undefined;
+  upgradeBurst?: number | undefined;
   /** Frames per second one WebSocket may send before it is refused (default 50). */
   maxFramesPerS?: number | undefined;
   /** A provider must Register within this time (default 10 s). */
@@ -84,6 +87,8 @@ export class AdapterGateway {
   private readonly perIp = new Map<string, number>();
   private readonly peers = new Set<Peer>();
   private readonly identifyLimiter: SourceRateLimiter;
+  /** Upgrades per source: token guessing and connection churn cost a database look-up each. */
+  private readonly upgradeLimiter: SourceRateLimiter;
   private readonly pingTimer: NodeJS.Timeout;
   private closing = false;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -104,6 +109,7 @@ export class AdapterGateway {
       ratePerS: o.identifyRatePerS ?? 10,
       burst: o.identifyBurst ?? 20,
     });
+    this.upgradeLimiter = new SourceRateLimiter({ ratePerS: o.upgradeRatePerS ?? 20, burst: o.upgradeBurst ?? 100 });
     this.pingTimer = setInterval(() => this.heartbeat(), o.pingIntervalMs ?? 30_000);
     this.pingTimer.unref();
     o.server.on('upgrade', this.onUpgrade);
@@ -135,6 +141,8 @@ export class AdapterGateway {
     socket.on('error', (err) => this.o.logger.debug({ err }, 'adapter socket error'));
     if (this.closing) return rejectUpgrade(socket, 503, 'SHUTTING_DOWN', 'Server is shutting down');
     const ip = req.socket.remoteAddress ?? '';
+    if (!this.upgradeLimiter.take(ip))
+      return rejectUpgrade(socket, 429, 'RATE_LIMITED', 'Too many adapter connections opened from this address');
     const held = this.perIp.get(ip) ?? 0;
     if (held >= (this.o.maxConnectionsPerIp ?? 256))
       return rejectUpgrade(socket, 429, 'TOO_MANY_CONNECTIONS', 'Too many adapter connections from this address');
