@@ -2,7 +2,7 @@
  * The client library against a real Handset started in this process (PGlite on disk, real
  * sockets on 127.0.0.1): both sessions, the queue, the stored password, pushes, refusals.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -24,6 +24,8 @@ let dataDir: string;
 const pg = await createTestDatabase();
 let server: HandsetServer;
 let base: string;
+/** The clients talk TLS (wss://) to Handset's self-signed certificate; the API calls plain HTTP. */
+let secure: { url: string; ca: string };
 const tokens: Record<'acme' | 'other', string> = { acme: '', other: '' };
 const users: Record<string, string> = {};
 const clients: Array<{ close(): void }> = [];
@@ -35,11 +37,18 @@ async function start(): Promise<void> {
     HANDSET_PUBLIC_HOST: '127.0.0.1',
     HANDSET_SIP_PORT: '0',
     HANDSET_HTTP_PORT: '0',
+    HANDSET_TLS: 'self-signed',
+    HANDSET_HTTPS_PORT: '0',
+    HANDSET_SIP_TLS_PORT: '0',
     HANDSET_LOG_LEVEL: 'silent',
     ...(pg ? { DATABASE_URL: pg.url } : {}),
   });
   server = await startHandset(config, { runFile: false, logger: pino({ level: 'silent' }) });
   base = `http://127.0.0.1:${server.httpPort}`;
+  secure = {
+    url: `https://127.0.0.1:${server.httpsPort}`,
+    ca: await readFile(join(dataDir, 'tls', 'cert.pem'), 'utf8'),
+  };
 }
 
 async function api(token: string, method: string, path: string, body?: unknown) {
@@ -137,8 +146,8 @@ describe('provider and configuration sessions against a real Handset', () => {
   const received: ProvisioningPhone[] = [];
   const passwords = new MemoryPasswordStore();
 
-  it('registers, and the API lists the adapter online', async () => {
-    adapter = track(new ProviderClient({ url: base, token: tokens.acme, title: 'Lab adapter', reconnect: fast }));
+  it('registers over wss://, and the API lists the adapter online', async () => {
+    adapter = track(new ProviderClient({ ...secure, token: tokens.acme, title: 'Lab adapter', reconnect: fast }));
     adapter.on('provisioningPhone', (p) => received.push(p));
     const registered = adapter.once('registered');
     adapter.start();
@@ -183,7 +192,7 @@ describe('provider and configuration sessions against a real Handset', () => {
   it('identifies with the code, stores the password, and receives the whole configuration ending with last', async () => {
     const first = received[0]!;
     const phone = track(
-      new SysclientClient({ url: base, mac: first.mac, code: first.code, passwords, product: 'test', version: '1' }),
+      new SysclientClient({ ...secure, mac: first.mac, code: first.code, passwords, product: 'test', version: '1' }),
     );
     const identified = phone.once('identified');
     const got = phone.once('config');
@@ -238,7 +247,7 @@ describe('provider and configuration sessions against a real Handset', () => {
 
   it('reconnects with the stored password (no code) and receives the configuration again', async () => {
     const mac = received[0]!.mac;
-    const phone = track(new SysclientClient({ url: base, mac, passwords, product: 'test', version: '2' }));
+    const phone = track(new SysclientClient({ ...secure, mac, passwords, product: 'test', version: '2' }));
     const identified = phone.once('identified');
     const got = phone.once('config');
     phone.start();
