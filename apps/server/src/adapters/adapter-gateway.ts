@@ -67,6 +67,7 @@ const CLOSE_POLICY_VIOLATION = 1008;
 const CLOSE_TOKEN_REVOKED = 4001;
 const CLOSE_REPLACED = 4002;
 const CLOSE_NO_REGISTER = 4003;
+const CLOSE_REMOVED = 4004;
 /** Failed Identify frames one session may send before it is closed. */
 const MAX_IDENTIFY_FAILURES = 10;
 
@@ -306,6 +307,12 @@ class ProviderSession implements ProviderLink {
     this.peer.ws.close(CLOSE_REPLACED, 'replaced by a newer connection');
   }
 
+  removed(): void {
+    sendError(this.peer.ws, 'FORBIDDEN', 'this adapter was deleted in Handset');
+    this.adapterId = undefined;
+    this.peer.ws.close(CLOSE_REMOVED, 'adapter deleted');
+  }
+
   private async handle(frame: Record<string, unknown>): Promise<void> {
     switch (frame.mt) {
       case 'Register': {
@@ -407,6 +414,12 @@ class SysclientSession implements SysclientLink {
     sendError(this.peer.ws, 'REPLACED', 'another configuration session opened for this phone');
     this.identity = undefined;
     this.peer.ws.close(CLOSE_REPLACED, 'replaced by a newer session');
+  }
+
+  removed(): void {
+    sendError(this.peer.ws, 'FORBIDDEN', 'this phone was removed from Handset');
+    this.identity = undefined;
+    this.peer.ws.close(CLOSE_REMOVED, 'phone removed');
   }
 
   private hello(): void {

@@ -127,6 +127,36 @@ export function registerAdapterRoutes(app: FastifyInstance, { adapters }: { adap
       return reply.status(202).send({ docs: views.map(toPhoneJson) });
     },
   );
+  r.delete(
+    '/adapters/:id/phones/:mac',
+    {
+      schema: {
+        tags: ['adapters'],
+        summary: 'Forget a phone: out of the queue, its device password revoked, its configuration session closed',
+        params: z.object({ id: z.string().max(100), mac: z.string().max(17) }),
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (req, reply) => {
+      await adapters.removePhone(principalOf(req), req.params.id, req.params.mac);
+      return reply.status(204).send(null);
+    },
+  );
+  r.delete(
+    '/adapters/:id',
+    {
+      schema: {
+        tags: ['adapters'],
+        summary: 'Delete an adapter with its phones (domain owner; a server-wide adapter: superadmin)',
+        params: idParams,
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (req, reply) => {
+      await adapters.remove(principalOf(req), req.params.id);
+      return reply.status(204).send(null);
+    },
+  );
 }
 
 const isoOf = (d: Date | undefined) => d?.toISOString();

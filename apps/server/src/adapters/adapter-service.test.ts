@@ -25,7 +25,7 @@ afterAll(async () => {
 /** A provider session that records what Handset sends it. */
 function fakeLink(principal: Principal, token = 'hst_test-token'): ProviderLink & { frames: ProviderServerFrame[] } {
   const frames: ProviderServerFrame[] = [];
-  return { principal, token, frames, send: (f) => frames.push(f), replaced: () => undefined };
+  return { principal, token, frames, send: (f) => frames.push(f), replaced: () => undefined, removed: () => undefined };
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -279,6 +279,34 @@ describe.each(testBackends(pgdb))('AdapterService on %s', (_name, database) => {
       expect((err as Error).message).not.toContain('a.example');
       await adapters.unregister(id, link);
       await adapters.unregister(idB, linkB);
+    },
+  );
+
+  it.skipIf(!database)(
+    'removing a phone revokes its password; deleting an adapter takes its phones, owner only',
+    async () => {
+      const link = fakeLink(principals.ownerA);
+      const id = await adapters.register(link, 'removal');
+      adapters.start(id);
+      await adapters.provisionPhones(principals.ownerA, id, undefined, [
+        { mac: 'aa0000000060', lines: [{ line: 1, user: '1001' }] },
+        { mac: 'aa0000000061', lines: [{ line: 1, user: '1002' }] },
+      ]);
+      await until(() => link.frames.length === 1);
+      const job = link.frames[0]!;
+      if (job.mt !== 'ProvisioningPhone') throw new Error('expected ProvisioningPhone');
+      await adapters.identify({ mac: job.mac, nonce: 'n', code: job.code, product: 'p', version: '1' });
+      // Removing the phone in flight lets the next one go out.
+      await adapters.removePhone(principals.ownerA, id, 'aa:00:00:00:00:60');
+      await until(() => link.frames.length === 2);
+      expect(link.frames[1]).toMatchObject({ mac: 'aa0000000061' });
+      await expect(
+        adapters.identify({ mac: 'aa0000000060', nonce: 'n', auth: 'ab', product: 'p', version: '1' }),
+      ).rejects.toMatchObject({ code: 'IDENTIFY_FAILED' });
+      await expect(adapters.remove(principals.adminB, id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await adapters.remove(principals.ownerA, id);
+      expect((await adapters.list(principals.ownerA)).map((a) => a.id)).not.toContain(id);
+      expect(await adapters.findPhone(domains.a, 'aa0000000061')).toBeUndefined();
     },
   );
 });

@@ -54,6 +54,8 @@ export interface ProviderLink {
   send(frame: ProviderServerFrame): void;
   /** Ends the session (another connection took the adapter over). */
   replaced(): void;
+  /** Ends the session: the adapter was deleted. */
+  removed(): void;
 }
 
 /** A line as an admin asks for it. */
@@ -151,6 +153,8 @@ export interface SysclientLink {
   /** Sends what changed (or, with `all`, everything), ending with `last: true`. */
   refresh(): void;
   replaced(): void;
+  /** Ends the session: the phone was removed. */
+  removed(): void;
 }
 
 /** Options of {@link AdapterService}. */
@@ -563,6 +567,77 @@ export class AdapterService {
       .orderBy(desc(adapterPhones.queuedAt))
       .limit(1000);
     return rows.map(toPhoneView);
+  }
+
+  /** The phone with this MAC in a domain, or undefined (for the devices API to show which adapter has it). */
+  async findPhone(domainId: string, mac: string): Promise<AdapterPhoneView | undefined> {
+    const m = normalizeMac(mac);
+    if (!m || !isUuid(domainId)) return undefined;
+    const [row] = await this.o.store.db
+      .select()
+      .from(adapterPhones)
+      .where(and(eq(adapterPhones.mac, m), eq(adapterPhones.domainId, domainId)));
+    return row ? toPhoneView(row) : undefined;
+  }
+
+  /**
+   * Forgets a phone: its job leaves the queue, its device password stops working and its live
+   * configuration session is closed. Managers of the phone's domain.
+   */
+  async removePhone(p: Principal, adapterId: string, mac: string): Promise<void> {
+    await this.#visibleAdapter(p, adapterId);
+    const m = normalizeMac(mac);
+    if (!m) throw DirectoryError.notFound('phone');
+    const [row] = await this.o.store.db
+      .select()
+      .from(adapterPhones)
+      .where(and(eq(adapterPhones.mac, m), eq(adapterPhones.adapterId, adapterId)));
+    if (!row || !rights.inDomain(p, row.domainId)) throw DirectoryError.notFound('phone');
+    rights.requireManager(p, row.domainId);
+    await this.o.store.db.delete(adapterPhones).where(eq(adapterPhones.id, row.id));
+    if (this.#inFlight.get(adapterId)?.phoneId === row.id) {
+      this.#clearInFlight(adapterId);
+      this.#dispatch(adapterId);
+    }
+    this.#sysclients.get(row.id)?.removed();
+    this.#sysclients.delete(row.id);
+    await this.o.audit.record(p, {
+      action: 'delete',
+      resource: 'adapter-phone',
+      resourceId: row.id,
+      domainId: row.domainId,
+      detail: { mac: m, adapter: adapterId },
+    });
+  }
+
+  /**
+   * Deletes an adapter with its phones (owner of its domain; a server-wide one: superadmin). A
+   * live session is closed; the adapter registering again starts with an empty queue.
+   */
+  async remove(p: Principal, adapterId: string): Promise<void> {
+    const row = await this.#visibleAdapter(p, adapterId);
+    if (row.domainId === null) rights.requireSuperadmin(p);
+    else rights.requireOwner(p, row.domainId);
+    const phones = await this.o.store.db
+      .delete(adapterPhones)
+      .where(eq(adapterPhones.adapterId, adapterId))
+      .returning({ id: adapterPhones.id });
+    await this.o.store.db.delete(deviceAdapters).where(eq(deviceAdapters.id, adapterId));
+    for (const ph of phones) {
+      this.#sysclients.get(ph.id)?.removed();
+      this.#sysclients.delete(ph.id);
+    }
+    this.#clearInFlight(adapterId);
+    const link = this.#providers.get(adapterId);
+    this.#providers.delete(adapterId);
+    link?.removed();
+    await this.o.audit.record(p, {
+      action: 'delete',
+      resource: 'adapter',
+      resourceId: adapterId,
+      domainId: row.domainId ?? undefined,
+      detail: { title: row.title, phones: phones.length },
+    });
   }
 
   async #visibleAdapter(p: Principal, adapterId: string): Promise<AdapterRow> {
