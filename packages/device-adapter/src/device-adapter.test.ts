@@ -370,6 +370,26 @@ describe('provider and configuration sessions against a real Handset', () => {
     ]);
   });
 
+  it('the REST route answers malformed and hostile bodies with 4xx and a reason', async () => {
+    const post = (body: string) =>
+      fetch(`${base}/api/v1/adapters/${adapterId}/phones`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.acme}`, 'content-type': 'application/json' },
+        body,
+      });
+    expect((await post('{"mac":')).status).toBe(400);
+    const wrongType = await post(JSON.stringify({ mac: 12, lines: [{ line: 1, user: '1001' }] }));
+    expect(wrongType.status).toBe(422);
+    const extra = await post(JSON.stringify({ mac: '001122334455', lines: [{ line: 1, user: '1001' }], adapter: 'x' }));
+    expect(extra.status).toBe(422);
+    const badMac = await post(JSON.stringify({ mac: 'zz:zz:zz:zz:zz:zz', lines: [{ line: 1, user: '1001' }] }));
+    expect(badMac.status).toBe(422);
+    expect(JSON.stringify(await badMac.json())).toContain('phones.0.mac');
+    expect((await post(JSON.stringify({ phones: [], pad: 'x'.repeat(400_000) }))).status).toBe(413);
+    const agentless = await fetch(`${base}/api/v1/adapters`);
+    expect(agentless.status).toBe(401);
+  });
+
   it('refuses a provider session without a valid token', async () => {
     const res = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/adapters`, {
