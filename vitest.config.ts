@@ -12,10 +12,11 @@ export default defineConfig({
       '@handset/sip': src('./packages/sip/src/index.ts'),
       '@handset/sip-node': src('./packages/sip-node/src/index.ts'),
       '@handset/agent-actions': src('./packages/agent-actions/src/index.ts'),
+      '@handset/device-adapter': src('./packages/device-adapter/src/index.ts'),
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.{ts,tsx}', 'apps/*/src/**/*.test.{ts,tsx}'],
+    include: ['packages/*/src/**/*.test.{ts,tsx}', 'apps/*/src/**/*.test.{ts,tsx}', 'examples/*/src/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -59,6 +59,10 @@ import { WebhookService } from './notify/webhook-service.js';
 import { openStore } from './store/open-store.js';
 import type { MediaPlane } from './media/media-plane.js';
 import { startMediaPlane } from './media/media-wiring.js';
+import { AdapterGateway } from './adapters/adapter-gateway.js';
+import { registerAdapterRoutes } from './adapters/adapter-routes.js';
+import { createAdapters } from './adapters/adapter-wiring.js';
+import { PROVIDER_PATH, SYSCLIENT_PATH } from '@handset/device-adapter';
 
 /** A running Handset. */
 export interface HandsetServer {
@@ -186,6 +190,20 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       rateLimit: { max: config.provisioning.rateLimitPerMinute, timeWindowMs: 60_000 },
     };
     const cdrs = new CdrRepository(store);
+    // Device adapters (docs/device-adapters.md): provisioning providers for third-party phones.
+    let boundSipPorts: Partial<Record<'udp' | 'tcp' | 'tls', number>> = {};
+    const adapters = createAdapters({
+      store,
+      secrets,
+      directory,
+      services,
+      turn: webphoneTurn,
+      publicHost: config.publicHost,
+      sipPorts: () => boundSipPorts,
+      logger,
+    });
+    cleanups.push(() => adapters.close());
+    apiRoutes.push((v1: FastifyInstance) => registerAdapterRoutes(v1, { adapters }));
 
     const location = new LocationService({ persistence: new BindingRepository(store), logger });
     await location.start();
@@ -330,7 +348,15 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     // Attached after the HTTP close is registered, so it closes first (cleanups run in reverse)
     // and upgraded sockets do not hold the HTTP server open.
     add(WsTransport.attach({ server: http.server, path: '/sip', delegate: endpoint, logger, limits }));
-    const streamOptions = { bus, auth: apiAuth, logger, ...eventStreamDirectory(services) };
+    const streamOptions = {
+      bus,
+      auth: apiAuth,
+      logger,
+      otherPaths: ['/sip', PROVIDER_PATH, SYSCLIENT_PATH],
+      ...eventStreamDirectory(services),
+    };
+    const adapterGateway = AdapterGateway.attach({ server: http.server, service: adapters, auth: apiAuth, logger });
+    cleanups.push(() => adapterGateway.close());
     const eventStream = EventStream.attach({ server: http.server, ...streamOptions });
     cleanups.push(() => eventStream.close());
     const httpPort = (http.server.address() as { port: number }).port;
@@ -350,6 +376,8 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
       const secureStream = EventStream.attach({ server: https.server, ...streamOptions });
       cleanups.push(() => secureStream.close());
+      const secureAdapters = AdapterGateway.attach({ server: https.server, service: adapters, auth: apiAuth, logger });
+      cleanups.push(() => secureAdapters.close());
       httpsPort = (https.server.address() as { port: number }).port;
     }
 
@@ -360,6 +388,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       ws: httpPort,
       ...(wss && httpsPort !== undefined ? { wss: httpsPort } : {}),
     };
+    boundSipPorts = { udp: udp.local.port, tcp: tcp.local.port, ...(tls ? { tls: tls.local.port } : {}) };
     const identity = new LocalIdentity(
       config.publicHost,
       [config.bind, '127.0.0.1', '::1', 'localhost'].filter((h) => h !== '0.0.0.0' && h !== '::'),

@@ -346,7 +346,7 @@ function parseTypes(value: string | null): string[] | undefined {
 }
 
 /** Answers an upgrade request with an HTTP error (JSON body) and closes the socket once written. */
-function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+export function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code, message } });
   socket.on('error', () => socket.destroy());

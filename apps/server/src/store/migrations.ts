@@ -428,4 +428,48 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index agent_form_submissions_lead_idx on agent_form_submissions (lead_id)`,
     ],
   },
+  {
+    version: 50,
+    name: 'device adapters: provisioning providers and the phones they provision',
+    // Tables described in src/adapters/adapter-tables.ts.
+    statements: [
+      `create table device_adapters (
+        id uuid primary key default gen_random_uuid(),
+        domain_id uuid references domains (id) on delete cascade,
+        title text not null,
+        token_id uuid,
+        created_at timestamptz not null default now(),
+        last_seen_at timestamptz
+      )`,
+      `create unique index device_adapters_scope_title_key
+        on device_adapters (coalesce(domain_id, '00000000-0000-0000-0000-000000000000'::uuid), title)`,
+      `create table adapter_phones (
+        id uuid primary key default gen_random_uuid(),
+        domain_id uuid not null references domains (id) on delete cascade,
+        mac text not null,
+        adapter_id uuid not null references device_adapters (id) on delete cascade,
+        lines jsonb not null,
+        state text not null default 'queued',
+        queued_at timestamptz not null default now(),
+        sent_at timestamptz,
+        code_hash text,
+        code_expires_at timestamptz,
+        password_enc text,
+        identified_at timestamptz,
+        product text,
+        version text,
+        result_at timestamptz,
+        last_error text,
+        last_config jsonb,
+        config_sent_at timestamptz,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        constraint adapter_phones_mac_check check (mac ~ '^[0-9a-f]{12}$'),
+        constraint adapter_phones_state_check check (state in ('queued', 'sent', 'ok', 'error'))
+      )`,
+      `create unique index adapter_phones_mac_key on adapter_phones (mac)`,
+      `create index adapter_phones_queue_idx on adapter_phones (adapter_id, state, queued_at)`,
+      `create index adapter_phones_domain_idx on adapter_phones (domain_id)`,
+    ],
+  },
 ];

@@ -20,6 +20,7 @@ export * from '../provisioning/provisioning-tables.js';
 export * from '../notify/webhook-tables.js';
 export * from '../webphone/webphone-tables.js';
 export * from '../agent/agent-tables.js';
+export * from '../adapters/adapter-tables.js';
 
 // Drizzle table definitions for the query builder. The DDL itself lives in migrations.ts
 // (hand-written, numbered); migrations.test.ts checks that the two agree column by column.
