@@ -40,6 +40,8 @@ trap 'exit 130' INT TERM
 
 export PROV_DEVICES="${PROV_DEVICES:-10000}" PROV_CONCURRENCY="${PROV_CONCURRENCY:-300}"
 export PROV_DOMAIN="${PROV_DOMAIN:-prov.bench.example}"
+# sessiontalk: the app re-provisioning storm; desk: the same number of desk phones fetching <mac>.cfg.
+PROV_SCENARIOS="${PROV_SCENARIOS:-sessiontalk desk}"
 export HANDSET_PROVISION_RATE_LIMIT="${HANDSET_PROVISION_RATE_LIMIT:-0}"
 PROV_ROUNDS="${PROV_ROUNDS:-3}"
 [ "$PROV_DEVICES" -ge 1 ] && [ "$PROV_DEVICES" -le 10000 ] || die "PROV_DEVICES must be 1..10000 (one user each, 1000..10999)"
@@ -68,6 +70,7 @@ start_nginx() {
   # Workers run as nobody when the master is root: they may cross the temp dir but not list it.
   chmod 711 "$BENCH_WORK"; chmod 755 "$NGINX_ROOT"
   echo '{}' >"$NGINX_ROOT/provision.json"; chmod 644 "$NGINX_ROOT/provision.json"
+  echo '#' >"$NGINX_ROOT/desk.cfg"; chmod 644 "$NGINX_ROOT/desk.cfg"
   cat >"$conf" <<EOF
 worker_processes ${NGINX_WORKERS:-auto};
 daemon off;
@@ -85,6 +88,12 @@ http {
   keepalive_timeout 75s;
   server {
     listen 127.0.0.1:$port;
+    root $NGINX_ROOT;
+    location /prov/ {
+      default_type text/plain;
+      add_header Cache-Control no-cache;
+      try_files /desk.cfg =404;
+    }
     location = /app/sessiontalk/provision {
       default_type application/json;
       add_header Cache-Control no-store;
@@ -124,10 +133,13 @@ TOKEN="$(cli tokens create "$admin" --name prov-bench | tail -n 1)"
 [ -n "$TOKEN" ] || die "tokens create printed no token"
 HANDSET_URL="http://127.0.0.1:$HANDSET_HTTP_PORT"
 DEVICES="$BENCH_WORK/devices.jsonl"
+if [[ " $PROV_SCENARIOS " == *" sessiontalk "* ]]; then
 log "activating $PROV_DEVICES devices (a code and a first request each)..."
 node "$PROV_LOAD" setup --url "$HANDSET_URL" --token "$TOKEN" --out "$DEVICES" \
   --codes "${PROV_CODES:-direct}" --data-dir "$BENCH_WORK/handset-data" | tee "$BENCH_WORK/setup.txt" >&2 \
   || die "set-up failed"
+
+fi
 
 # storm LABEL -> prints prov-load's output; sets R_RATE R_ERR R_P50 R_P95 R_P99 R_BYTES R_CPU.
 storm() {
@@ -148,6 +160,29 @@ serve() {
 
 declare -A ALL
 keep() { ALL[$1]="${ALL[$1]:-} $2"; }
+SCENARIOS_RUN=""
+if [[ " $PROV_SCENARIOS " == *" desk "* ]]; then
+  DESK="$BENCH_WORK/desk.jsonl"
+  log "creating $PROV_DEVICES desk phones (POST /api/v1/devices)..."
+  node "$PROV_LOAD" desk-setup --url "$HANDSET_URL" --token "$TOKEN" --out "$DESK" | tee -a "$BENCH_WORK/setup.txt" >&2 \
+    || die "desk set-up failed"
+  for ((round = 1; round <= PROV_ROUNDS; round++)); do
+    echo "== round $round, desk phones: Handset =="
+    storm "handset-desk-$round" --devices-file "$DESK" --url "$HANDSET_URL" --pid "$HANDSET_PID" --sample-out "$BENCH_WORK/answer-desk.cfg"
+    keep "h-desk-rate" "$R_RATE"; keep "h-desk-err" "$R_ERR"; keep "h-desk-p50" "$R_P50"
+    keep "h-desk-p95" "$R_P95"; keep "h-desk-p99" "$R_P99"; keep "h-desk-bytes" "$R_BYTES"; keep "h-desk-cpu" "$R_CPU"
+    [ -s "$BENCH_WORK/answer-desk.cfg" ] || die "no sample desk-phone answer (did every Handset request fail?)"
+    cp "$BENCH_WORK/answer-desk.cfg" "$NGINX_ROOT/desk.cfg.new"; chmod 644 "$NGINX_ROOT/desk.cfg.new"
+    mv "$NGINX_ROOT/desk.cfg.new" "$NGINX_ROOT/desk.cfg"
+    echo "== round $round, desk phones: nginx, static file of $(stat -c %s "$NGINX_ROOT/desk.cfg") bytes =="
+    storm "nginx-desk-$round" --devices-file "$DESK" --url "$NGINX_URL" --pid "$NGINX_PID" --static "$NGINX_ROOT/desk.cfg"
+    keep "n-desk-rate" "$R_RATE"; keep "n-desk-err" "$R_ERR"; keep "n-desk-p50" "$R_P50"
+    keep "n-desk-p95" "$R_P95"; keep "n-desk-p99" "$R_P99"; keep "n-desk-bytes" "$R_BYTES"; keep "n-desk-cpu" "$R_CPU"
+  done
+  SCENARIOS_RUN="desk"
+fi
+if [[ " $PROV_SCENARIOS " == *" sessiontalk "* ]]; then
+SCENARIOS_RUN="stored cleared $SCENARIOS_RUN"
 for ((round = 1; round <= PROV_ROUNDS; round++)); do
   for scenario in stored cleared; do
     if [ "$scenario" = cleared ]; then
@@ -169,6 +204,8 @@ for ((round = 1; round <= PROV_ROUNDS; round++)); do
   done
 done
 
+fi
+
 # median "a b c" -> the middle value (lower middle for an even count); total -> the sum (errors).
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 total() { tr ' ' '\n' <<<"$1" | grep -v '^$' | awk '{ if ($1 ~ /^[0-9]+$/) s += $1; else bad = 1 } END { print bad ? "?" : s + 0 }'; }
@@ -187,16 +224,17 @@ if [ "$PROV_ROUNDS" = 1 ]; then rounds_note="1 round"; fi
 what="$PROV_DEVICES devices, $PROV_CONCURRENCY connections"
 if [ "${PROV_KEEPALIVE:-1}" = 0 ]; then what="$what, no keep-alive"; fi
 echo
-echo "answers/s per round: stored Handset${ALL[h-stored-rate]}, nginx${ALL[n-stored-rate]}; cleared Handset${ALL[h-cleared-rate]}, nginx${ALL[n-cleared-rate]}"
-for scenario in stored cleared; do
+echo "answers/s per round: stored Handset${ALL[h-stored-rate]:-}, nginx${ALL[n-stored-rate]:-}; cleared Handset${ALL[h-cleared-rate]:-}, nginx${ALL[n-cleared-rate]:-}; desk Handset${ALL[h-desk-rate]:-}, nginx${ALL[n-desk-rate]:-}"
+for scenario in $SCENARIOS_RUN; do
   echo "ratio answers/s Handset/nginx, json_md5 $scenario: $(ratio "$(m "h-$scenario-rate")" "$(m "n-$scenario-rate")")"
 done
 echo
 echo "markdown rows for docs/benchmarks.md:"
-for scenario in stored cleared; do
+for scenario in $SCENARIOS_RUN; do
   case $scenario in
     stored) title="json_md5 stored (update:false)";;
     cleared) title="json_md5 cleared (update:true)";;
+    desk) title="desk phones fetching /prov/<mac>.cfg (Yealink)";;
   esac
   echo "| $date_utc | $commit | \`npm run bench:provisioning\` re-provision storm, $title, $what; anchor nginx, static $(m "n-$scenario-bytes") B | $(cell h "$scenario") | $(cell n "$scenario") | $(ratio "$(m "h-$scenario-rate")" "$(m "n-$scenario-rate")") |"
 done

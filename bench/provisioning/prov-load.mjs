@@ -13,7 +13,11 @@
  *        call, which also draws the QR images, ~10 a second on a busy machine) or are sealed here
  *        with Handset's own codec and the server key in DIR/secret.key (direct: the same tokens, as
  *        codes are stateless, under the domain's qr_expiration and key_rotation read over the API)
- *   node prov-load.mjs clear-md5 --url ... --token T [--domain-id ID]
+ *   node prov-load.mjs desk-setup --url ... --token T --domain D --out desk.jsonl [--devices 10000]
+        creates one Yealink desk phone per extension (POST /api/v1/devices, MAC 805ec0<i>, line 1 = the
+        extension); writes {mac, ext} per line. A storm over that file fetches GET /prov/<mac>.cfg with
+        the phone's User-Agent; every answer must be a 200 Yealink file whose account 1 is the extension
+  node prov-load.mjs clear-md5 --url ... --token T [--domain-id ID]
  *        clears every device's json_md5 (PATCH /devices/:id {jsonMd5: null}): the next answer is update:true
  *   node prov-load.mjs storm  --url ... --devices devices.jsonl --expect-update false|true [--concurrency 300]
  *        one re-provisioning request per device, all queued at once over C keep-alive connections;
@@ -180,6 +184,26 @@ async function setup(o) {
   );
 }
 
+/** The MAC of desk phone i: a Yealink OUI and i in the low bytes. */
+const deskMac = (i) => `805ec0${i.toString(16).padStart(6, '0')}`;
+
+async function deskSetup(o) {
+  if (!o.token || !o.out) throw new Error('desk-setup needs --token and --out');
+  const devices = new Array(o.devices);
+  const t0 = performance.now();
+  let done = 0;
+  await pool(o.devices, o['setup-concurrency'], async (i) => {
+    const ext = String(o['first-user'] + i);
+    const mac = deskMac(i);
+    await api(o, 'POST', '/api/v1/devices', { mac, vendor: 'yealink', domain: o.domain, lines: [{ line: 1, ext }] });
+    devices[i] = { mac, ext };
+    if (++done % 1000 === 0) process.stderr.write(`desk-setup: ${done}/${o.devices} devices\n`);
+  });
+  writeFileSync(o.out, devices.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const s = (performance.now() - t0) / 1000;
+  console.log(`prov-desk-setup: devices=${o.devices} seconds=${s.toFixed(1)} rate_per_s=${(o.devices / s).toFixed(0)}`);
+}
+
 async function clearMd5(o) {
   if (!o.token) throw new Error('clear-md5 needs --token');
   const only = o['domain-id'] ? `?domainId=${encodeURIComponent(o['domain-id'])}` : '';
@@ -329,16 +353,19 @@ async function storm(o) {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l));
   const isStatic = o.static !== '';
+  const desk = devices.length > 0 && devices[0].mac !== undefined;
   const staticBody = isStatic ? readFileSync(o.static) : undefined;
-  if (!isStatic && !['true', 'false'].includes(o['expect-update']))
+  if (!isStatic && !desk && !['true', 'false'].includes(o['expect-update']))
     throw new Error('storm needs --expect-update true|false (Handset) or --static FILE (anchor)');
   const expectUpdate = o['expect-update'] === 'true';
   o.keepalive = o.keepalive !== '0';
   const hostHeader = `${o.host}:${o.port}`;
+  // Desk phones (devices with a mac): GET /prov/<mac>.cfg as a Yealink phone names itself.
   const requests = devices.map((d) =>
     Buffer.from(
-      `GET ${o.path}?${provisionQuery(o, d, true)} HTTP/1.1\r\nHost: ${hostHeader}\r\n` +
-        `User-Agent: ${o['user-agent']}\r\nAccept: */*\r\nAccept-Encoding: identity\r\n` +
+      (desk ? `GET /prov/${d.mac}.cfg HTTP/1.1\r\n` : `GET ${o.path}?${provisionQuery(o, d, true)} HTTP/1.1\r\n`) +
+        `Host: ${hostHeader}\r\n` +
+        `User-Agent: ${desk ? `Yealink SIP-T46S 66.86.0.15 ${d.mac}` : o['user-agent']}\r\nAccept: */*\r\nAccept-Encoding: identity\r\n` +
         `Connection: ${o.keepalive ? 'keep-alive' : 'close'}\r\n\r\n`,
       'latin1',
     ),
@@ -346,6 +373,11 @@ async function storm(o) {
   const check = (i, status, body) => {
     if (status !== 200) return `status ${status}`;
     if (isStatic) return body.equals(staticBody) ? undefined : 'body differs from the static file';
+    if (desk) {
+      const text = body.toString('utf8');
+      if (!text.startsWith('#!version:1.0.0.1\n')) return 'not a Yealink file';
+      return text.includes(`\naccount.1.user_name = ${devices[i].ext}\n`) ? undefined : 'another extension';
+    }
     let a;
     try {
       a = JSON.parse(body.toString('utf8'));
@@ -444,6 +476,7 @@ async function main() {
     return;
   }
   if (o.command === 'setup') await setup(o);
+  else if (o.command === 'desk-setup') await deskSetup(o);
   else if (o.command === 'clear-md5') await clearMd5(o);
   else if (o.command === 'storm') {
     if (!(await storm(o))) process.exitCode = 1;

@@ -24,6 +24,9 @@ import { buildHttpApp } from './api/http-app.js';
 import { registerAdminRoute } from './cli/admin-route.js';
 import { registerProvisioningRoutes } from './api/provisioning-routes.js';
 import { createProvisioning, publicUrlOf } from './provisioning/provisioning-wiring.js';
+import { registerDeskPhoneRoutes } from './api/desk-phone-routes.js';
+import { createDeskPhones } from './provisioning/desk/desk-wiring.js';
+import { defineDeskSettings } from './provisioning/desk/desk-settings.js';
 import {
   RegistryProvisioningSettings,
   defineSessionTalkSettings,
@@ -177,6 +180,28 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
         ? {}
         : { sipPorts: { udp: config.sipPort, tcp: config.sipPort, tls: config.sipTlsPort }, resolveSrv }),
     });
+    // Desk phones by MAC: provisioning.* settings, phones and their files held in memory.
+    defineDeskSettings(services.settingsRegistry);
+    const desk = createDeskPhones({
+      store,
+      directory: provisioning.directory,
+      settingsService: services.settings,
+      audit: services.audit,
+      logger,
+      publicUrl: publicUrlOf(config),
+      serverKey: key,
+    });
+    await desk.start();
+    cleanups.push(() => desk.close());
+    services.events.on('change', (c) => void desk.service.directoryChanged(c));
+    directory.onChange((domain?: string) => desk.service.domainRenamedOrReloaded(domain));
+    const deskRoutes = {
+      files: desk.files,
+      service: desk.service,
+      authenticate: apiAuth.preHandler,
+      logger,
+      rateLimit: { max: config.provisioning.rateLimitPerMinute, timeWindowMs: 60_000 },
+    };
     const provisioningRoutes = {
       provisioning: provisioning.service,
       codes: provisioning.codes,
@@ -333,8 +358,9 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
 
     const adminToken = randomBytes(24).toString('base64url');
     const http = buildHttpApp({ logger, metrics, health });
-    registerAdminRoute(http, { token: adminToken, directory, cdrs, activations: provisioning.codes, services });
+    registerAdminRoute(http, { token: adminToken, directory, cdrs, activations: provisioning.codes, services, desk });
     await registerProvisioningRoutes(http, provisioningRoutes);
+    await registerDeskPhoneRoutes(http, deskRoutes);
     await registerApi(http, { services, auth: apiAuth, logger, routes: apiRoutes });
     const iceServers = {
       authenticate: (t: string) => apiAuth.authenticateToken(t),
@@ -365,8 +391,16 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     let wss: Transport | undefined;
     if (tlsMaterial) {
       const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial });
-      registerAdminRoute(https, { token: adminToken, directory, cdrs, activations: provisioning.codes, services });
+      registerAdminRoute(https, {
+        token: adminToken,
+        directory,
+        cdrs,
+        activations: provisioning.codes,
+        services,
+        desk,
+      });
       await registerProvisioningRoutes(https, provisioningRoutes);
+      await registerDeskPhoneRoutes(https, deskRoutes);
       await registerApi(https, { services, auth: apiAuth, logger, routes: apiRoutes });
       registerIceServersRoute(https, iceServers);
       await registerWebphoneStatic(https, { root: WEBPHONE_DIST });
@@ -437,6 +471,16 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       logger,
     });
     service.bind({ layer: endpoint.layer, registrar, proxy });
+    // check-sync NOTIFYs go out through the endpoint; files name the bound SIP ports.
+    desk.notifier.attach({
+      lookup: (aor) => location.lookup(aor),
+      sendRequest: (req, target, handler) => void endpoint.sendRequest(req, target, handler),
+      sentBy: (protocol) => identity.sentBy(protocol),
+    });
+    desk.files.attachSip({
+      host: config.publicHost,
+      ports: { udp: udp.local.port, tcp: tcp.local.port, ...(tls ? { tls: tls.local.port } : {}) },
+    });
 
     if (opts.runFile !== false) {
       await writeRunFile(config.dataDir, { pid: process.pid, httpPort, adminToken });

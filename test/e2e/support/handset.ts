@@ -65,7 +65,8 @@ export async function startHandset(env: Record<string, string> = {}): Promise<Ha
   const child = spawn(process.execPath, [cliPath, 'start'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 30_000;
+  // 90 s: on a loaded shared 2-core machine the embedded database alone can take 50 s to open.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`handset exited with ${child.exitCode}:\n${out}`);
     try {

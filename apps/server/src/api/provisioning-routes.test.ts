@@ -91,6 +91,7 @@ beforeAll(async () => {
       findExtension: () => Promise.resolve(undefined),
       listExtensions: () => Promise.resolve([]),
       getSipPassword: () => Promise.resolve(undefined),
+      getSipAccount: () => Promise.resolve(undefined),
     },
     // The API's authenticator stands behind this seam; here a header names the test principal.
     authenticate: async (req) => {

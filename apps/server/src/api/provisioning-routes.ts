@@ -19,6 +19,7 @@ import { ProvisioningError, type ProvisioningErrorCode } from '../provisioning/p
 import type { ProvisioningDirectory } from '../provisioning/provisioning-ports.js';
 import type { ProvisionBody, ProvisioningService } from '../provisioning/provisioning-service.js';
 import { SESSIONTALK_TRANSPORTS, type ProvisioningSettings } from '../provisioning/sessiontalk-settings.js';
+import { parseProvisioningInput } from '../provisioning/provisioning-input.js';
 import { toApiError } from './api-errors.js';
 
 /** Paths the SessionTalk cloud may be pointed at. */
@@ -47,7 +48,7 @@ export interface ProvisioningRoutesOptions {
   rateLimit?: { max: number; timeWindowMs: number };
 }
 
-const ERROR_STATUS: Record<ProvisioningErrorCode, number> = {
+export const PROVISIONING_ERROR_STATUS: Record<ProvisioningErrorCode, number> = {
   CODE_INVALID: 400,
   CODE_EXPIRED: 400,
   KEY_RETIRED: 400,
@@ -55,6 +56,7 @@ const ERROR_STATUS: Record<ProvisioningErrorCode, number> = {
   NOT_FOUND: 404,
   INVALID_INPUT: 422,
   MAX_ACTIVATIONS: 409,
+  CONFLICT: 409,
 };
 
 const printable = (max: number) =>
@@ -160,7 +162,9 @@ export async function registerProvisioningRoutes(app: FastifyInstance, o: Provis
       api.addHook('preHandler', o.authenticate);
       api.setErrorHandler((err, _req, reply) => {
         if (err instanceof ProvisioningError) {
-          return reply.status(ERROR_STATUS[err.code]).send({ error: { code: err.code, message: err.message } });
+          return reply
+            .status(PROVISIONING_ERROR_STATUS[err.code])
+            .send({ error: { code: err.code, message: err.message } });
         }
         // Directory errors (401 from the authenticator) and Fastify's own 4xx map as in the rest of the API.
         const { status: mapped, body } = toApiError(err, o.logger);
@@ -225,13 +229,7 @@ function principal(req: FastifyRequest): Principal {
   return p;
 }
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input ?? {});
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  throw new ProvisioningError('INVALID_INPUT', `${where}${issue?.message ?? 'invalid'}`);
-}
+const parse = parseProvisioningInput;
 
 function sessionTalkError(errmsg: string): ProvisionBody {
   // update:false: a malformed or failed request must not log a working app out.
@@ -264,7 +262,7 @@ export function deviceView(d: DeviceWithLines) {
     enabled: d.enabled,
     jsonMd5: d.jsonMd5,
     codeId: d.codeId,
-    codeExpiresAt: d.codeExpiresAt.toISOString(),
+    codeExpiresAt: d.codeExpiresAt?.toISOString() ?? null,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
     lastProvisionedAt: d.lastProvisionedAt?.toISOString() ?? null,

@@ -8,6 +8,8 @@ import { CLI_PRINCIPAL } from '../directory/principal.js';
 import type { ActivationCodeService } from '../provisioning/activation-code-service.js';
 import type { DirectoryServices } from '../directory/directory-services.js';
 import { directoryCommandSchemas, executeDirectoryCommand, type DirectoryResult } from './directory-commands.js';
+import type { DeskPhones } from '../provisioning/desk/desk-wiring.js';
+import { deviceCommandSchemas, executeDeviceCommand, type DeviceResult } from './device-commands.js';
 
 const str = z.string().max(1 << 10);
 const optional = str.optional();
@@ -29,6 +31,7 @@ const adminCommandSchema = z.discriminatedUnion('command', [
   }),
   z.object({ command: z.literal('activations.create'), args: z.object({ domain: str, ext: str }) }),
   ...directoryCommandSchemas,
+  ...deviceCommandSchemas,
 ]);
 
 /** What commands run against: the directory, and the CDR store for `cdrs list`. */
@@ -39,6 +42,10 @@ export interface AdminContext {
   activations?: ActivationCodeService;
   /** The principal-checked directory (users with roles, groups, tokens, superadmins). */
   services?: DirectoryServices;
+  /** Desk phones (`devices ...`); `settings ...` needs it too (check-sync after a change). */
+  desk?: DeskPhones;
+  /** True inside the running server (SIP is up: check-sync can be sent). */
+  running?: boolean;
 }
 
 /** An activation code in a command result: the QR image as base64 PNG. */
@@ -89,7 +96,8 @@ export type AdminResult =
   | { kind: 'users'; users: UserView[] }
   | { kind: 'cdrs'; cdrs: CdrView[] }
   | { kind: 'activation'; activation: ActivationView }
-  | DirectoryResult;
+  | DirectoryResult
+  | DeviceResult;
 
 /** Validates an untrusted command (e.g. a request body); throws INVALID_INPUT naming the problem. */
 export function parseAdminCommand(input: unknown): AdminCommand {
@@ -131,6 +139,13 @@ export async function executeAdminCommand(ctx: AdminContext, command: AdminComma
     case 'superadmin.create':
     case 'db.migrate':
       return executeDirectoryCommand(ctx.services, command);
+    case 'devices.add':
+    case 'devices.list':
+    case 'devices.resync':
+    case 'settings.set':
+    case 'settings.get':
+    case 'settings.list':
+      return executeDeviceCommand({ services: ctx.services, desk: ctx.desk, running: ctx.running ?? false }, command);
     case 'activations.create': {
       if (!ctx.activations) throw new DirectoryError('INVALID_INPUT', 'provisioning is not available in this process');
       const c = await ctx.activations.create(CLI_PRINCIPAL, command.args.domain, command.args.ext);

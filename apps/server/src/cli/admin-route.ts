@@ -7,6 +7,7 @@ import type { DirectoryServices } from '../directory/directory-services.js';
 import type { CdrRepository } from '../proxy/cdr-repository.js';
 import type { ActivationCodeService } from '../provisioning/activation-code-service.js';
 import { ProvisioningError } from '../provisioning/provisioning-error.js';
+import type { DeskPhones } from '../provisioning/desk/desk-wiring.js';
 import { executeAdminCommand, parseAdminCommand } from './admin-commands.js';
 
 /** Path of the CLI's endpoint on a running server. */
@@ -23,6 +24,8 @@ export interface AdminRouteOptions {
   activations?: ActivationCodeService;
   /** The principal-checked directory services (users with roles, groups, tokens, superadmins). */
   services?: DirectoryServices;
+  /** Desk phones (`devices ...`, and check-sync after `settings set`). */
+  desk?: DeskPhones;
   /** Largest request body (a user import travels inside); default 32 MiB. */
   bodyLimit?: number;
 }
@@ -47,13 +50,13 @@ export function registerAdminRoute(app: FastifyInstance, opts: AdminRouteOptions
       return fail(reply, 401, 'UNAUTHORIZED', 'missing or wrong admin token');
     }
     try {
-      return await executeAdminCommand(opts, parseAdminCommand(request.body));
+      return await executeAdminCommand({ ...opts, running: true }, parseAdminCommand(request.body));
     } catch (err) {
       if (err instanceof DirectoryError) {
         return fail(reply, STATUS[err.code], err.code, err.message, err.line);
       }
       if (err instanceof ProvisioningError)
-        return fail(reply, err.code === 'NOT_FOUND' ? 404 : 422, err.code, err.message);
+        return fail(reply, err.code === 'NOT_FOUND' ? 404 : err.code === 'CONFLICT' ? 409 : 422, err.code, err.message);
       throw err;
     }
   });

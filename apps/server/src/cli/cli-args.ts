@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AdminCommand } from './admin-commands.js';
 import { CliError } from './cli-error.js';
+import { parseLineOptions } from './device-commands.js';
 
 /** What the command line asks for. */
 export type CliInvocation =
@@ -54,6 +55,16 @@ export const USAGE = `Usage: handset <command>
                                           a softphone activation code: prints the QR text on
                                           its last line; --png writes the QR image
 
+  devices add <mac> --vendor <v> [--model <m>] [--label <l>] --line 1:<ext>@<domain> [--line 2:...]
+                                          add a desk phone (yealink, polycom, grandstream, snom,
+                                          fanvil, cisco); MAC in any notation
+  devices list [--domain <d>] [--json]    list desk phones (vendor, model, firmware, lines, last contact)
+  devices resync <mac> [--reboot]         send check-sync (or a reboot) to the phone's registrations
+  settings set <key> <value> [--domain <d>]
+                                          set a setting server-wide or for one domain (null resets)
+  settings get <key> [--domain <d>]       show a setting's effective value and where it comes from
+  settings list [--domain <d>] [--json]   list every setting
+
 Settings come from the environment (HANDSET_DATA_DIR, DATABASE_URL, ...). While the server runs
 on the embedded database, commands go through it.
 `;
@@ -72,10 +83,21 @@ const OPTIONS = {
   phone: { type: 'string' },
   strategy: { type: 'string' },
   'ring-timeout': { type: 'string' },
+  vendor: { type: 'string' },
+  model: { type: 'string' },
+  label: { type: 'string' },
+  line: { type: 'string', multiple: true },
+  reboot: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof OPTIONS)[K]['type'] extends 'string'
+      ? string
+      : boolean;
+};
 
 /** Parses argv (without node and script); throws a USAGE {@link CliError} with one clear line. */
 export function parseCliArgs(argv: readonly string[]): CliInvocation {
@@ -126,7 +148,11 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       const role = values.role;
       if (role !== undefined && role !== 'owner' && role !== 'admin' && role !== 'agent')
         throw new CliError('USAGE', '--role must be owner, admin or agent');
-      const extra = { role: role as 'owner' | 'admin' | 'agent' | undefined, loginPassword: values['login-password'], phone: values.phone };
+      const extra = {
+        role: role as 'owner' | 'admin' | 'agent' | undefined,
+        loginPassword: values['login-password'],
+        phone: values.phone,
+      };
       if (values['password-stdin']) {
         if (values.password !== undefined)
           throw new CliError('USAGE', 'give either --password or --password-stdin, not both');
@@ -181,7 +207,11 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       allow('json');
       if (rest.length < 1) throw new CliError('USAGE', 'usage: handset groups members <ext>@<domain> <member-ext>...');
       const { ext, domain } = splitAddress(rest[0]!);
-      return { kind: 'admin', json, command: { command: 'groups.members', args: { domain, ext, members: rest.slice(1) } } };
+      return {
+        kind: 'admin',
+        json,
+        command: { command: 'groups.members', args: { domain, ext, members: rest.slice(1) } },
+      };
     }
     case 'groups list':
       allow('domain', 'json');
@@ -190,7 +220,11 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
     case 'tokens create':
       allow('name', 'json');
       args(1, '<email> [--name <n>]');
-      return { kind: 'admin', json, command: { command: 'tokens.create', args: { email: rest[0]!, name: values.name } } };
+      return {
+        kind: 'admin',
+        json,
+        command: { command: 'tokens.create', args: { email: rest[0]!, name: values.name } },
+      };
     case 'superadmin create': {
       allow('password', 'password-stdin', 'name', 'json');
       args(1, '<email> --password <p> [--name <n>]');
@@ -204,7 +238,10 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       return {
         kind: 'admin',
         json,
-        command: { command: 'superadmin.create', args: { email: rest[0]!, password: values.password, name: values.name } },
+        command: {
+          command: 'superadmin.create',
+          args: { email: rest[0]!, password: values.password, name: values.name },
+        },
       };
     }
     case 'db migrate':
@@ -222,6 +259,59 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
         command: { command: 'activations.create', args: { domain, ext } },
       };
     }
+    case 'devices add': {
+      allow('vendor', 'model', 'label', 'line', 'domain', 'json');
+      args(1, '<mac> --vendor <v> [--model <m>] --line 1:<ext>@<domain> [--line 2:...]');
+      if (values.vendor === undefined) throw new CliError('USAGE', 'devices add needs --vendor <v>');
+      const lines = parseLineOptions(values.line ?? []);
+      return {
+        kind: 'admin',
+        json,
+        command: {
+          command: 'devices.add',
+          args: {
+            mac: rest[0]!,
+            vendor: values.vendor,
+            model: values.model,
+            label: values.label,
+            domain: values.domain,
+            lines,
+          },
+        },
+      };
+    }
+    case 'devices list':
+      allow('domain', 'json');
+      args(0, '[--domain <d>] [--json]');
+      return { kind: 'admin', json, command: { command: 'devices.list', args: { domain: values.domain } } };
+    case 'devices resync':
+      allow('reboot', 'json');
+      args(1, '<mac> [--reboot]');
+      return {
+        kind: 'admin',
+        json,
+        command: { command: 'devices.resync', args: { mac: rest[0]!, reboot: values.reboot === true } },
+      };
+    case 'settings set':
+      allow('domain', 'json');
+      args(2, '<key> <value> [--domain <d>]');
+      return {
+        kind: 'admin',
+        json,
+        command: { command: 'settings.set', args: { key: rest[0]!, value: rest[1]!, domain: values.domain } },
+      };
+    case 'settings get':
+      allow('domain', 'json');
+      args(1, '<key> [--domain <d>]');
+      return {
+        kind: 'admin',
+        json,
+        command: { command: 'settings.get', args: { key: rest[0]!, domain: values.domain } },
+      };
+    case 'settings list':
+      allow('domain', 'json');
+      args(0, '[--domain <d>] [--json]');
+      return { kind: 'admin', json, command: { command: 'settings.list', args: { domain: values.domain } } };
     default:
       throw new CliError('USAGE', `unknown command "${cmd}" (see handset --help)`);
   }

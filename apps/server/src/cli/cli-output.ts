@@ -1,34 +1,38 @@
 import type { AdminResult } from './admin-commands.js';
 import { formatDirectoryResult, type DirectoryResult } from './directory-commands.js';
+import { formatDeviceResult, isDeviceResult } from './device-commands.js';
 
 /** Renders a command result for the terminal: a sentence or a table, or JSON with `--json`. */
 export function formatAdminResult(result: AdminResult, json: boolean): string {
   if (isDirectoryResult(result)) return formatDirectoryResult(result, json) ?? '';
+  if (isDeviceResult(result)) return formatDeviceResult(result, json);
   if (json) {
     const payload =
       result.kind === 'activation'
         ? result.activation
         : result.kind === 'domains'
-        ? result.domains
-        : result.kind === 'users'
-          ? result.users
-          : result.kind === 'cdrs'
-            ? result.cdrs
-            : result.kind === 'domain'
-              ? result.domain
-              : result.kind === 'user'
-                ? result.user
-                : { domain: result.domain, imported: result.imported };
+          ? result.domains
+          : result.kind === 'users'
+            ? result.users
+            : result.kind === 'cdrs'
+              ? result.cdrs
+              : result.kind === 'domain'
+                ? result.domain
+                : result.kind === 'user'
+                  ? result.user
+                  : { domain: result.domain, imported: result.imported };
     return JSON.stringify(payload, null, 2) + '\n';
   }
   switch (result.kind) {
     case 'activation':
-      return [
-        `activation code for ${result.activation.ext}@${result.activation.domain}, expires ${result.activation.expiresAt}`,
-        ...(result.activation.windowsLink ? [`windows softphone link: ${result.activation.windowsLink}`] : []),
-        // The QR text alone on the last line, for scripts (`| tail -1`).
-        result.activation.qrText,
-      ].join('\n') + '\n';
+      return (
+        [
+          `activation code for ${result.activation.ext}@${result.activation.domain}, expires ${result.activation.expiresAt}`,
+          ...(result.activation.windowsLink ? [`windows softphone link: ${result.activation.windowsLink}`] : []),
+          // The QR text alone on the last line, for scripts (`| tail -1`).
+          result.activation.qrText,
+        ].join('\n') + '\n'
+      );
     case 'domain':
       return `added domain ${result.domain.domain}\n`;
     case 'user':
@@ -64,7 +68,8 @@ export function formatAdminResult(result: AdminResult, json: boolean): string {
   }
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A plain-text table: columns padded to their widest cell. */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -75,5 +80,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function isDirectoryResult(r: AdminResult): r is DirectoryResult {
-  return r.kind === 'group' || r.kind === 'groups' || r.kind === 'token' || r.kind === 'superadmin' || r.kind === 'migrated';
+  return (
+    r.kind === 'group' || r.kind === 'groups' || r.kind === 'token' || r.kind === 'superadmin' || r.kind === 'migrated'
+  );
 }

@@ -10,6 +10,10 @@ import { DirectoryService } from '../directory/directory-service.js';
 import { createDirectoryServices } from '../directory/directory-services.js';
 import { ProvisioningError } from '../provisioning/provisioning-error.js';
 import { createStandaloneProvisioning, publicUrlOf } from '../provisioning/provisioning-wiring.js';
+import { defineWebphoneSettings } from '../api/webphone-settings.js';
+import { defineDeskSettings } from '../provisioning/desk/desk-settings.js';
+import { createDeskPhones } from '../provisioning/desk/desk-wiring.js';
+import { defineSessionTalkSettings } from '../provisioning/registry-provisioning-settings.js';
 import { CdrRepository } from '../proxy/cdr-repository.js';
 import { openStore } from '../store/open-store.js';
 import { isAlive } from '../store/pglite-lock.js';
@@ -92,7 +96,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
       case 'superadmin-stdin': {
         const password = (await io.readStdin()).replace(/\r?\n$/, '');
-        const command: AdminCommand = { command: 'superadmin.create', args: { email: inv.email, password, name: inv.name } };
+        const command: AdminCommand = {
+          command: 'superadmin.create',
+          args: { email: inv.email, password, name: inv.name },
+        };
         io.stdout.write(formatAdminResult(await dispatch(command, io), inv.json));
         return 0;
       }
@@ -126,15 +133,37 @@ async function dispatch(command: AdminCommand, io: CliIo): Promise<AdminResult> 
       const secrets = new SecretBox(key);
       const directory = new DirectoryService(store, secrets);
       await directory.verifySecretKey();
-      const { codes: activations } = createStandaloneProvisioning({
+      const logger = pino({ level: 'silent' });
+      const { codes: activations, directory: provisioningDirectory } = createStandaloneProvisioning({
         store,
         directory,
         serverKey: key,
-        logger: pino({ level: 'silent' }),
+        logger,
         publicUrl: publicUrlOf(config),
       });
       const services = createDirectoryServices(store, secrets);
-      return await executeAdminCommand({ directory, cdrs: new CdrRepository(store), activations, services }, command);
+      // Every setting the server knows, so `settings ...` sees the same keys with or without it.
+      defineSessionTalkSettings(services.settingsRegistry);
+      defineWebphoneSettings(services.settingsRegistry);
+      defineDeskSettings(services.settingsRegistry);
+      const desk = createDeskPhones({
+        store,
+        directory: provisioningDirectory,
+        settingsService: services.settings,
+        audit: services.audit,
+        logger,
+        publicUrl: publicUrlOf(config),
+        serverKey: key,
+      });
+      await desk.start();
+      try {
+        return await executeAdminCommand(
+          { directory, cdrs: new CdrRepository(store), activations, services, desk, running: false },
+          command,
+        );
+      } finally {
+        await desk.close();
+      }
     } finally {
       await store.close();
     }

@@ -56,5 +56,9 @@ export function directoryAdapter(
     async getSipPassword(domain, ext) {
       return (await directory.getSipCredentials(domain, ext))?.password;
     },
+    async getSipAccount(domain, ext) {
+      const c = await directory.getSipCredentials(domain, ext);
+      return c && { password: c.password, displayName: c.displayName };
+    },
   };
 }

@@ -10,7 +10,9 @@ export type ProvisioningErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'INVALID_INPUT'
-  | 'MAX_ACTIVATIONS';
+  | 'MAX_ACTIVATIONS'
+  /** The record exists already (a desk phone's MAC). */
+  | 'CONFLICT';
 
 /** A provisioning operation refused; the message is one line fit for the user or operator. */
 export class ProvisioningError extends Error {

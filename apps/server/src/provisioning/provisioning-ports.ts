@@ -21,6 +21,11 @@ export interface ProvisioningDirectory {
   listExtensions(domainId: string): Promise<ExtensionRef[]>;
   /** The SIP password of an active extension, or undefined. */
   getSipPassword(domain: string, ext: string): Promise<string | undefined>;
+  /** The SIP password and display name of an active extension (desk-phone files carry both). */
+  getSipAccount(
+    domain: string,
+    ext: string,
+  ): Promise<{ password: string; displayName: string | undefined } | undefined>;
 }
 
 /** The audit trail (AuditLog.record). */

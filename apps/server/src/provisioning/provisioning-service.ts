@@ -6,6 +6,7 @@ import type { ActivationCodec } from './activation-codec.js';
 import type { AnswerLine, DeviceForAnswer, DeviceRepository, DeviceRow } from './device-repository.js';
 import { deviceTemplateFor } from './device-template.js';
 import { ProvisioningError } from './provisioning-error.js';
+import { isUniqueViolation } from './provisioning-input.js';
 import type { ExtensionRef, ProvisioningAudit, ProvisioningDirectory, SrvResolver } from './provisioning-ports.js';
 import type { ProvisioningSettings, SessionTalkFlag, SessionTalkTransport } from './sessiontalk-settings.js';
 
@@ -383,11 +384,4 @@ function logout(errmsg: string): ProvisionAnswer {
 
 function invalidCode(): ProvisionAnswer {
   return { status: 403, body: { update: true, errmsg: PROVISION_MESSAGES.invalidCode, sipaccounts: [] } };
-}
-
-/** True when `err` (or a cause) is a PostgreSQL unique violation (23505). */
-function isUniqueViolation(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
-    if ((e as Error & { code?: unknown }).code === '23505') return true;
-  return false;
 }

@@ -26,7 +26,8 @@ const seconds = (min: number, max: number) =>
     .int('must be a whole number of seconds')
     .min(min, `must be at least ${min} seconds`)
     .max(max, `must be at most ${max} seconds`);
-const bool = z.preprocess(
+/** A boolean setting that also accepts true/false/1/0/yes/no as text (the CLI's values). */
+export const booleanSetting = z.preprocess(
   (v) => {
     if (typeof v !== 'string') return v;
     const s = v.trim().toLowerCase();
@@ -87,7 +88,7 @@ export const SESSIONTALK_SETTINGS = {
     scope: 'domain',
   } satisfies SettingDefinition<number>,
   'sessiontalk.windows_softphone': {
-    schema: bool,
+    schema: booleanSetting,
     default: true,
     description: 'Offer the Windows softphone installation link beside the QR code',
     scope: 'domain',

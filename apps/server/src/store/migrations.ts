@@ -472,4 +472,39 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index adapter_phones_domain_idx on adapter_phones (domain_id)`,
     ],
   },
+  {
+    version: 30,
+    name: 'desk phones: devices by MAC, vendor, firmware, keys, overrides',
+    // Columns described in src/provisioning/provisioning-tables.ts. A desk phone is a provisioning
+    // device without an app or code: those columns become optional (an app row still has them all).
+    statements: [
+      `alter table provisioning_devices
+        alter column app_device_id drop not null,
+        alter column ext drop not null,
+        alter column code_id drop not null,
+        alter column code_hash drop not null,
+        alter column code_expires_at drop not null,
+        add column mac text,
+        add column vendor text,
+        add column model text,
+        add column firmware text,
+        add column user_agent text,
+        add column secret text,
+        add column status text not null default 'active',
+        add column keys jsonb not null default '[]'::jsonb,
+        add column overrides jsonb not null default '{}'::jsonb`,
+      `alter table provisioning_devices drop constraint provisioning_devices_template_check`,
+      `alter table provisioning_devices add constraint provisioning_devices_template_check
+        check (template in ('sessiontalk/android', 'sessiontalk/ios', 'sessiontalk/windows', 'web', 'desk'))`,
+      `alter table provisioning_devices add constraint provisioning_devices_status_check
+        check (status in ('active', 'pending'))`,
+      `alter table provisioning_devices add constraint provisioning_devices_desk_check
+        check ((template = 'desk') = (mac is not null and vendor is not null and secret is not null))`,
+      `alter table provisioning_devices add constraint provisioning_devices_app_check
+        check (template = 'desk' or (app_device_id is not null and ext is not null and code_id is not null
+          and code_hash is not null and code_expires_at is not null))`,
+      // A MAC is one phone in the whole server: a phone of one domain is never served another's file.
+      `create unique index provisioning_devices_mac_key on provisioning_devices (mac)`,
+    ],
+  },
 ];
