@@ -86,7 +86,6 @@ export class AccountSlowdown implements AccountGuard {
   }
 
   recordFailure(account: string, source: string): void {
-    void source;
     const now = this.#clock();
     const state = this.#touch(account);
     if (now - state.windowStart >= this.#windowMs) {
@@ -94,6 +93,8 @@ export class AccountSlowdown implements AccountGuard {
       state.windowStart = now;
     }
     state.failures++;
+    // A failed source waits its interval before its next check while the account is under attack.
+    remember(state.slowed, source, now, this.#maxSources);
   }
 
   recordSuccess(account: string, source: string): void {
