@@ -41,17 +41,22 @@ import { TurnCredentials } from './config/turn-credentials.js';
 import { DirectoryService } from './directory/directory-service.js';
 import { createDirectoryServices, type DirectoryServices } from './directory/directory-services.js';
 import type { Mailer } from './directory/user-service.js';
+import { CLI_PRINCIPAL } from './directory/principal.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
+import { BranchSigner } from './proxy/branch-signer.js';
 import { CallTracker } from './proxy/call-tracker.js';
 import { CdrRepository } from './proxy/cdr-repository.js';
 import { FlowTokenCodec } from './proxy/flow-token.js';
 import { LocalIdentity } from './proxy/local-identity.js';
 import { ProxyCore } from './proxy/proxy-core.js';
+import { AccountSlowdown } from './registrar/account-guard.js';
 import { AuthFailureLimiter } from './registrar/auth-failure-limiter.js';
 import { BindingRepository } from './registrar/binding-repository.js';
 import { LocationService } from './registrar/location-service.js';
 import { Registrar } from './registrar/registrar.js';
+import { SipAuthentication } from './registrar/sip-authentication.js';
 import { SubscriberCache } from './registrar/subscriber-directory.js';
+import { defineSipSettings, SipDomainPolicies } from './sip/sip-domain-policy.js';
 import { SipService } from './sip/sip-service.js';
 import { CallEventsAdapter } from './events/call-events-adapter.js';
 import { bridgeDirectoryEvents } from './events/directory-events-adapter.js';
@@ -167,6 +172,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     // Softphone provisioning: sessiontalk.* settings in the shared registry, codes keyed off the server key.
     defineSessionTalkSettings(services.settingsRegistry);
     defineWebphoneSettings(services.settingsRegistry);
+    defineSipSettings(services.settingsRegistry);
     const provisioning = createProvisioning({
       store,
       directory,
@@ -440,33 +446,50 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       blockMs: config.auth.blockS * 1000,
       clock: Date.now,
     });
-    const authMetrics = { authFailure: (reason: string) => m.authFailures.inc({ reason }) };
+    const sipPolicies = new SipDomainPolicies({
+      source: async (domain) => {
+        const id = await services.domains.idOf(CLI_PRINCIPAL, domain);
+        const [requireQop, tlsOnly] = await Promise.all([
+          services.settings.get<boolean>('sip.require_qop', id),
+          services.settings.get<boolean>('sip.tls_only', id),
+        ]);
+        return { requireQop, tlsOnly };
+      },
+      logger,
+    });
+    const sipAuth = new SipAuthentication({
+      authenticator,
+      directory: subscribers,
+      limiter,
+      accounts: new AccountSlowdown(),
+      policies: sipPolicies,
+      metrics: { authFailure: (reason: string) => m.authFailures.inc({ reason }) },
+      logger,
+    });
     const registrar = new Registrar({
       location,
       directory: subscribers,
-      authenticator,
-      limiter,
+      auth: sipAuth,
       policy: config.registrar,
       setFlowRegistered: (flow, registered) => {
         for (const t of transports)
           if (t.protocol === flow.protocol && t.getFlow(flow.id)) t.setFlowRegistered(flow.id, registered);
       },
-      metrics: authMetrics,
       logger,
     });
     const proxy = new ProxyCore({
       layer: service,
       location,
       directory: subscribers,
-      authenticator,
-      limiter,
+      auth: sipAuth,
       identity,
       flowTokens: new FlowTokenCodec(key),
+      branches: new BranchSigner(key),
       calls,
       ringTimeoutMs: config.proxy.ringTimeoutS * 1000,
       // Agents away, in wrap-up or on do-not-disturb are not rung for group calls.
       groups: availableMembersOnly(services.groups, webphoneState),
-      metrics: authMetrics,
+      metrics: { responseDropped: (reason) => m.responsesDropped.inc({ reason }) },
       media: media.plane,
       logger,
     });

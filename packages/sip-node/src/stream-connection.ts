@@ -10,6 +10,9 @@ import {
 import { CRLF_PONG } from './keep-alive.js';
 import type { TransportLimits, TransportLogger, TransportTrace } from './transport-options.js';
 
+/** How long a connection that broke framing stays open for the answers to what it sent before. */
+export const FRAMING_ERROR_LINGER_MS = 1000;
+
 /** What a StreamConnection needs from the transport that owns it. */
 export interface StreamConnectionContext {
   readonly delegate: TransportDelegate;
@@ -97,13 +100,35 @@ export class StreamConnection implements StreamFramerHandler {
     if (this.isOpen) this.socket.write(CRLF_PONG);
   }
 
-  /** @internal framer callback */
+  /**
+   * @internal framer callback. The stream cannot be read past this point, but what was read before
+   * is being answered (a REGISTER parsed from the same write waits for its 401), and the broken
+   * request itself gets a 400 when its header section was complete: reading stops now, and the
+   * connection is ended gracefully after FRAMING_ERROR_LINGER_MS, its answers flushed first.
+   */
   onError(error: StreamFramingError): void {
-    this.context.logger.debug(
+    const { context, socket } = this;
+    context.logger.debug(
       { flow: this.flow.id, remote: this.flow.remote, reason: error.reason },
       'closing SIP connection: framing error',
     );
-    this.socket.destroy();
+    if (socket.destroyed) return;
+    socket.pause();
+    socket.removeAllListeners('data');
+    if (error.head !== undefined && context.delegate.onUnframed !== undefined) {
+      try {
+        context.delegate.onUnframed(error.head, error.reason, this.flow);
+      } catch (err) {
+        context.logger.warn({ flow: this.flow.id, err }, 'SIP unframed handler threw');
+      }
+    }
+    const linger = setTimeout(() => {
+      socket.end();
+      // A peer that never reads must not hold the socket open.
+      setTimeout(() => socket.destroy(), FRAMING_ERROR_LINGER_MS).unref();
+    }, FRAMING_ERROR_LINGER_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
   }
 
   private onIdle(): void {

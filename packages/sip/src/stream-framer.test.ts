@@ -43,6 +43,38 @@ const EXPECTED: Event[] = [
 ];
 
 describe('StreamFramer', () => {
+  it('delivers what came before a framing error, and hands over the broken header section when it is complete', () => {
+    const heads: string[] = [];
+    const events: string[] = [];
+    const framer = new StreamFramer({
+      onMessage: (m) => events.push(`message ${m.length}`),
+      onPing: () => events.push('ping'),
+      onError: (e) => {
+        events.push(`error ${e.reason}`);
+        if (e.head !== undefined) heads.push(e.head.toString('latin1'));
+      },
+    });
+    const broken = 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nContent-Length: -5\r\n\r\n';
+    framer.push(Buffer.from(REGISTER + broken + REGISTER));
+    expect(events).toEqual([`message ${REGISTER.length}`, 'error content-length-invalid']);
+    expect(heads).toEqual([broken]);
+    // Missing, too: the header section is handed over; a section never ended is not.
+    const missing: Array<string | undefined> = [];
+    const f2 = new StreamFramer({
+      onMessage: () => {},
+      onPing: () => {},
+      onError: (e) => missing.push(e.head?.toString()),
+    });
+    f2.push(Buffer.from('C\r\n\r\n'));
+    expect(missing).toEqual(['C\r\n\r\n']);
+    const f3 = new StreamFramer(
+      { onMessage: () => {}, onPing: () => {}, onError: (e) => missing.push(e.head?.toString()) },
+      { maxHeaderSize: 64 },
+    );
+    f3.push(Buffer.alloc(200, 'A'));
+    expect(missing).toEqual(['C\r\n\r\n', undefined]);
+  });
+
   it('frames coalesced messages, a ping and a pong delivered in one chunk', () => {
     const { framer, events } = collector();
     framer.push(STREAM);

@@ -41,6 +41,11 @@ export class StreamFramingError extends Error {
   constructor(
     readonly reason: StreamFramingReason,
     message: string,
+    /**
+     * The complete header section of the message that broke framing (a Content-Length missing,
+     * invalid or conflicting), a copy: enough to answer it 400 on the stream before closing.
+     */
+    readonly head?: Buffer,
   ) {
     super(message);
     this.name = 'StreamFramingError';
@@ -237,9 +242,12 @@ export class StreamFramer {
     const headerLen = end + 4 - start;
     if (headerLen > this.limits.maxHeaderSize) return this.fail('header-too-large', -1);
     const contentLength = this.contentLength(buf, start, end);
-    if (contentLength === CL_MISSING) return this.fail('content-length-missing', -1);
-    if (contentLength === CL_INVALID) return this.fail('content-length-invalid', -1);
-    if (contentLength === CL_CONFLICT) return this.fail('content-length-conflict', -1);
+    if (contentLength < 0) {
+      const head = Buffer.from(buf.subarray(start, end + 4));
+      if (contentLength === CL_MISSING) return this.fail('content-length-missing', -1, head);
+      if (contentLength === CL_INVALID) return this.fail('content-length-invalid', -1, head);
+      return this.fail('content-length-conflict', -1, head);
+    }
     const total = headerLen + contentLength;
     if (total > this.limits.maxMessageSize) return this.fail('message-too-large', -1);
     return total;
@@ -295,11 +303,11 @@ export class StreamFramer {
     this.accLen = need;
   }
 
-  private fail<T extends number>(reason: StreamFramingReason, result: T): T {
+  private fail<T extends number>(reason: StreamFramingReason, result: T, head?: Buffer): T {
     this.failed = true;
     this.acc = null;
     this.accLen = 0;
-    this.handler.onError(new StreamFramingError(reason, `SIP stream framing failed: ${reason}`));
+    this.handler.onError(new StreamFramingError(reason, `SIP stream framing failed: ${reason}`, head));
     return result;
   }
 }

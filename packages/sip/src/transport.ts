@@ -43,6 +43,11 @@ export interface TransportDelegate {
   onMessage(data: Buffer, flow: Flow): void;
   /** A connection-oriented flow has closed; bindings over it are no longer reachable. */
   onFlowClosed?(flow: Flow): void;
+  /**
+   * Bytes of a request the transport could not frame (a stream message without a usable
+   * Content-Length), handed up so that a 400 can be answered on the flow before it closes.
+   */
+  onUnframed?(data: Buffer, reason: string, flow: Flow): void;
 }
 
 /** A listening transport of one protocol. */

@@ -307,6 +307,28 @@ describe.each(testBackends(pgdb))('rights across tenants and roles on %s', (_nam
   });
 
   it.skipIf(!database)(
+    'an agent sees the ring groups by name and extension, and among their members only itself',
+    async () => {
+      const root = CLI_PRINCIPAL;
+      await f.services.groups.setMembers(root, t.group, [t.user, f.ids.agentA]);
+      type Groups = { docs: Array<{ id: string; ext: string; name: string; members: string[] }> };
+      const asAgent = JSON.parse((await f.call('agentA', 'GET', '/api/v1/groups')).body) as Groups;
+      const target = asAgent.docs.find((g) => g.id === t.group);
+      expect(target).toMatchObject({ ext: '4100', name: 'Target', members: [f.ids.agentA] });
+      const one = JSON.parse((await f.call('agentA', 'GET', `/api/v1/groups/${t.group}`)).body) as Groups['docs'][0];
+      expect(one.members).toEqual([f.ids.agentA]);
+      const compat = (await f.call('agentA', 'GET', '/client-api/user-group?page=1&pageSize=100')).body;
+      expect(compat).not.toContain(t.user);
+      // Managers see every member, in ring order.
+      const asAdmin = JSON.parse(
+        (await f.call('adminA', 'GET', `/api/v1/groups/${t.group}`)).body,
+      ) as Groups['docs'][0];
+      expect(asAdmin.members).toEqual([t.user, f.ids.agentA]);
+      await f.services.groups.setMembers(root, t.group, []);
+    },
+  );
+
+  it.skipIf(!database)(
     'an allowed delete works after all the refused ones, and a revoked token stops working',
     async () => {
       expect((await f.call('ownerA', 'DELETE', `/api/v1/tokens/${t.token}`)).statusCode).toBe(204);

@@ -51,13 +51,20 @@ describe.each(testBackends(pgdb))('/api/v1 on %s', (_name, database) => {
       expect(json(after).error?.code).toBe('UNAUTHENTICATED');
     });
 
-    it('locks an account after five wrong passwords, even against the right one', async () => {
-      const attempt = (password: string) =>
-        f.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'agentb@b.example', password } });
-      for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).statusCode).toBe(401);
-      const locked = await attempt(FIXTURE_PASSWORD);
+    it('makes an address that guesses an account wait (429), while the owner signs in from its own address', async () => {
+      const attempt = (password: string, remoteAddress: string) =>
+        f.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { email: 'agentb@b.example', password },
+          remoteAddress,
+        });
+      for (let i = 0; i < 4; i++) expect((await attempt(`wrong-${i}`, '203.0.113.9')).statusCode).toBe(401);
+      const locked = await attempt(FIXTURE_PASSWORD, '203.0.113.9');
       expect(locked.statusCode).toBe(429);
       expect(json(locked).error?.code).toBe('RATE_LIMITED');
+      // Knowing the e-mail is not enough to lock the owner out.
+      expect((await attempt(FIXTURE_PASSWORD, '198.51.100.7')).statusCode).toBe(200);
       // Unknown accounts answer like wrong passwords: nothing tells which e-mails exist.
       const unknown = await f.app.inject({
         method: 'POST',

@@ -46,15 +46,19 @@ export function createDirectoryServices(
   const events = o.events ?? new DirectoryEvents();
   const audit = new AuditLog(store);
   const settingsRegistry = o.settingsRegistry ?? new SettingsRegistry();
+  const sessions = new SessionService(store, audit, { clock: o.clock, ...o.sessions });
   return {
     events,
     audit,
     domains: new DomainService(store, events, audit),
-    users: new UserService(store, secrets, events, audit, { mailer: o.mailer }),
+    users: new UserService(store, secrets, events, audit, {
+      mailer: o.mailer,
+      onLoginPasswordReset: (email) => sessions.forgetFailures(email),
+    }),
     groups: new GroupService(store, events, audit),
     contacts: new ContactService(store, events, audit),
     tokens: new TokenService(store, audit, o.clock),
-    sessions: new SessionService(store, audit, { clock: o.clock, ...o.sessions }),
+    sessions,
     settingsRegistry,
     settings: new SettingsService(store, settingsRegistry, audit),
     cdrs: new CdrSearchService(store),

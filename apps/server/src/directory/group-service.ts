@@ -49,8 +49,10 @@ export interface GroupQuery extends PageRequest {
 type Row = typeof userGroups.$inferSelect;
 
 /**
- * Ring groups and their members. Everyone in a domain may see its groups (an agent needs to know
- * which number rings whom); owners and admins change them. A user is a member of at most one
+ * Ring groups and their members. Everyone in a domain may see its groups by name, extension and
+ * strategy (the web phone shows the ring groups an agent can be reached through); the members are
+ * shown to owners and admins, and to an agent only itself when it is one (an agent sees no other
+ * user: "an agent only itself"). Owners and admins change them. A user is a member of at most one
  * group (the user's `group`), in the order given to {@link setMembers}.
  */
 export class GroupService {
@@ -84,7 +86,7 @@ export class GroupService {
     ]);
     const members = await this.#members(rows.map((r) => r.g.id));
     return toPage(
-      rows.map((r) => toRecord(r.g, r.domain, members.get(r.g.id) ?? [])),
+      rows.map((r) => toRecord(r.g, r.domain, visibleMembers(p, members.get(r.g.id)))),
       Number(total?.n ?? 0),
       b,
     );
@@ -93,7 +95,7 @@ export class GroupService {
   /** One group. */
   async get(p: Principal, id: string): Promise<GroupRecord> {
     const { row, domain } = await this.#loadVisible(p, id);
-    return toRecord(row, domain, (await this.#members([id])).get(id) ?? []);
+    return toRecord(row, domain, visibleMembers(p, (await this.#members([id])).get(id)));
   }
 
   /** Creates a group (owner/admin). Its extension must be free of users and groups. */
@@ -272,6 +274,12 @@ export class GroupService {
       throw err;
     }
   }
+}
+
+/** The member ids `p` may see: all for managers, only itself for an agent. */
+function visibleMembers(p: Principal, members: string[] | undefined): string[] {
+  if (members === undefined) return [];
+  return p.role === 'agent' ? members.filter((id) => id === p.userId) : members;
 }
 
 function toRecord(r: Row, domain: string, members: string[]): GroupRecord {

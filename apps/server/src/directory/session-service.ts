@@ -1,13 +1,13 @@
 import { and, eq, gt, lt } from 'drizzle-orm';
 import { domains, users } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { AuthFailureLimiter } from '../registrar/auth-failure-limiter.js';
 import type { AuditLog } from './audit-log.js';
 import { DirectoryError } from './directory-error.js';
 import { emailSchema, loginPasswordSchema, parseInput, text } from './directory-schemas.js';
 import { uniqueViolation } from './directory-service.js';
 import { sessions, superadmins } from './directory-tables.js';
 import { loginPassword } from './login-password.js';
+import { type LoginThrottle, MemoryLoginThrottle } from './login-throttle.js';
 import { CLI_PRINCIPAL, type Principal } from './principal.js';
 import { secretToken } from './secret-token.js';
 import { z } from 'zod';
@@ -16,12 +16,14 @@ import { z } from 'zod';
 export interface SessionServiceOptions {
   /** Lifetime of a login session (default 12 h). */
   sessionTtlMs?: number;
-  /** Failed sign-ins for one e-mail before it is locked (default 5 within 15 min, locked 15 min). */
-  maxFailuresPerAccount?: number;
-  /** Failed sign-ins from one address before it is locked (default 20 within 15 min). */
+  /** Wrong passwords for one e-mail from one address before that address must wait (default 3; then 1 s, 2 s, 4 s ... 15 min). */
+  freeFailures?: number;
+  /** Failed sign-ins from one address, over all accounts, before it is locked (default 20 within 15 min). */
   maxFailuresPerAddress?: number;
   lockWindowMs?: number;
   lockMs?: number;
+  /** A shared throttle (default: in memory, built from the options above). */
+  throttle?: LoginThrottle;
   clock?: () => number;
 }
 
@@ -36,12 +38,12 @@ const signInSchema = z.strictObject({ email: emailSchema, password: z.string().m
 
 /**
  * Sign-in with e-mail and password (users with a login password, and superadmins), login sessions
- * (hashed, expiring), lockout after repeated failures per account and per source address, and
- * creation of superadmin accounts.
+ * (hashed, expiring), throttling of failures per account and address together with a hard limit per
+ * address (see LoginThrottle: nobody can lock an owner out by knowing the e-mail), and creation of
+ * superadmin accounts.
  */
 export class SessionService {
-  readonly #byAccount: AuthFailureLimiter;
-  readonly #byAddress: AuthFailureLimiter;
+  readonly #throttle: LoginThrottle;
   readonly #clock: () => number;
   readonly #ttl: number;
 
@@ -52,20 +54,20 @@ export class SessionService {
   ) {
     this.#clock = opts.clock ?? Date.now;
     this.#ttl = opts.sessionTtlMs ?? 12 * 3600_000;
-    const windowMs = opts.lockWindowMs ?? 15 * 60_000;
-    const blockMs = opts.lockMs ?? 15 * 60_000;
-    this.#byAccount = new AuthFailureLimiter({
-      maxFailures: opts.maxFailuresPerAccount ?? 5,
-      windowMs,
-      blockMs,
-      clock: this.#clock,
-    });
-    this.#byAddress = new AuthFailureLimiter({
-      maxFailures: opts.maxFailuresPerAddress ?? 20,
-      windowMs,
-      blockMs,
-      clock: this.#clock,
-    });
+    this.#throttle =
+      opts.throttle ??
+      new MemoryLoginThrottle({
+        freeFailures: opts.freeFailures,
+        maxFailuresPerSource: opts.maxFailuresPerAddress,
+        windowMs: opts.lockWindowMs,
+        blockMs: opts.lockMs,
+        clock: this.#clock,
+      });
+  }
+
+  /** After a password reset: the account's failed sign-ins are forgotten (from every address). */
+  forgetFailures(email: string): void {
+    this.#throttle.forgetAccount(email.trim().toLowerCase());
   }
 
   /**
@@ -74,19 +76,20 @@ export class SessionService {
    */
   async signIn(input: unknown, address: string): Promise<SignIn> {
     const v = parseInput(signInSchema, input);
-    if (this.#byAddress.isBlocked(address) || this.#byAccount.isBlocked(v.email))
-      throw new DirectoryError('RATE_LIMITED', 'too many failed sign-ins; try again later');
+    const verdict = this.#throttle.check(v.email, address);
+    if (!verdict.allowed) {
+      const seconds = Math.ceil(verdict.retryAfterMs / 1000);
+      throw new DirectoryError('RATE_LIMITED', `too many failed sign-ins; try again in ${seconds} s`);
+    }
     const account = await this.#account(v.email);
     const ok = account?.hash
       ? await loginPassword.verify(v.password, account.hash)
       : (await loginPassword.dummyVerify(v.password), false);
     if (!ok || !account || !account.active) {
-      this.#byAccount.recordFailure(v.email);
-      this.#byAddress.recordFailure(address);
+      this.#throttle.recordFailure(v.email, address);
       throw new DirectoryError('UNAUTHENTICATED', 'wrong e-mail or password');
     }
-    this.#byAccount.recordSuccess(v.email);
-    this.#byAddress.recordSuccess(address);
+    this.#throttle.recordSuccess(v.email, address);
     const secret = secretToken.create('session');
     const expiresAt = new Date(this.#clock() + this.#ttl);
     await this.store.db.insert(sessions).values({

@@ -72,7 +72,11 @@ export class UserService {
     private readonly secrets: SecretBox,
     private readonly events: DirectoryEvents,
     private readonly audit: AuditLog,
-    private readonly opts: { mailer?: Mailer | undefined } = {},
+    private readonly opts: {
+      mailer?: Mailer | undefined;
+      /** Told the e-mail of a user whose login password was reset (its failed sign-ins are forgotten). */
+      onLoginPasswordReset?: ((email: string) => void) | undefined;
+    } = {},
   ) {}
 
   /** One page of users the principal may see (an agent: only itself). */
@@ -246,6 +250,7 @@ export class UserService {
       .update(users)
       .set({ loginPasswordHash: await loginPassword.hash(password) })
       .where(eq(users.id, id));
+    this.opts.onLoginPasswordReset?.(to);
     await this.audit.record(p, {
       action: 'reset-password',
       resource: 'user',

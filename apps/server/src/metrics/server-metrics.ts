@@ -17,6 +17,7 @@ export class ServerMetrics {
   readonly sipMessages: Counter<'direction' | 'kind'>;
   readonly parseErrors: Counter<'transport'>;
   readonly authFailures: Counter<'reason'>;
+  readonly responsesDropped: Counter<'reason'>;
   readonly registrationEvents: Counter<'event'>;
   readonly calls: Counter<'disposition'>;
 
@@ -38,6 +39,12 @@ export class ServerMetrics {
     this.authFailures = new Counter({
       name: 'handset_sip_auth_failures_total',
       help: 'Failed digest authentications by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.responsesDropped = new Counter({
+      name: 'handset_sip_responses_dropped_total',
+      help: 'Responses matching no client transaction and no branch Handset signed, dropped (not relayed)',
       labelNames: ['reason'],
       registers,
     });

@@ -8,7 +8,6 @@ import { hash as oneShotHash } from 'node:crypto';
 import {
   BRANCH_MAGIC_COOKIE,
   createResponse,
-  type DigestAuthenticator,
   type Flow,
   newBranch,
   parseUri,
@@ -22,10 +21,11 @@ import {
   type Via,
 } from '@handset/sip';
 import type { Logger } from 'pino';
-import type { AuthFailureLimiter } from '../registrar/auth-failure-limiter.js';
 import type { Binding } from '../registrar/binding.js';
 import type { LocationService } from '../registrar/location-service.js';
+import type { SipAuthentication } from '../registrar/sip-authentication.js';
 import type { SubscriberDirectory } from '../registrar/subscriber-directory.js';
+import type { BranchFields, BranchSigner } from './branch-signer.js';
 import type { CallTracker } from './call-tracker.js';
 import { type FlowTokenCodec, flowTarget } from './flow-token.js';
 import { Forwarding, type ForwardingObserver } from './forwarding.js';
@@ -57,7 +57,8 @@ export interface GroupResolver {
 
 /** Counters the proxy reports. */
 export interface ProxyMetrics {
-  authFailure(reason: string): void;
+  /** A response that matched no client transaction and carried no branch of ours: dropped. */
+  responseDropped?(reason: 'unknown-branch' | 'not-ours'): void;
 }
 
 /** Dependencies of the proxy. */
@@ -65,10 +66,12 @@ export interface ProxyOptions {
   layer: ProxySipLayer;
   location: LocationService;
   directory: SubscriberDirectory;
-  authenticator: DigestAuthenticator;
-  limiter: AuthFailureLimiter;
+  /** Digest authentication of local callers with the domain policy and brute-force limits. */
+  auth: SipAuthentication;
   identity: LocalIdentity;
   flowTokens: FlowTokenCodec;
+  /** Signs the branches of forwarded requests and checks those of stray responses. */
+  branches: BranchSigner;
   calls: CallTracker;
   ringTimeoutMs?: number;
   /** When set, a call to a group's extension rings its members. */
@@ -143,18 +146,31 @@ export class ProxyCore {
     }
   }
 
-  /** A response that matched no client transaction (§16.7 / §16.11): forwarded by its Via. */
+  /**
+   * A response that matched no client transaction (§16.7 / §16.11): forwarded by its Via, but only
+   * when its top Via is ours with a branch we signed for this Call-ID, CSeq and next hop (see
+   * BranchSigner); anything else is dropped and counted.
+   */
   onStrayResponse(res: SipResponse): void {
     try {
       const top = res.via[0];
-      if (!top || !this.o.identity.isOurHost(top.host)) return;
+      if (!top || !this.o.identity.isOurHost(top.host)) return this.dropResponse('not-ours');
+      const next = res.via[1];
+      if (!next) return this.dropResponse('not-ours');
+      const target = viaTarget(next);
+      const branch = top.params.get('branch') ?? '';
+      if (!this.o.branches.verify(branch, branchFields(res.callId, res.getHeader('cseq') ?? '', target))) {
+        return this.dropResponse('unknown-branch');
+      }
       res.removeFirstValue('via');
-      const next = res.via[0];
-      if (!next) return;
-      this.o.layer.sendStateless(res, viaTarget(next));
+      this.o.layer.sendStateless(res, target);
     } catch (err) {
       this.o.logger?.debug({ err }, 'dropped a stray response');
     }
+  }
+
+  private dropResponse(reason: 'unknown-branch' | 'not-ours'): void {
+    this.o.metrics?.responseDropped?.(reason);
   }
 
   /** Number of forwardings in progress. */
@@ -519,22 +535,15 @@ export class ProxyCore {
   /** Challenges or verifies the caller (§22.3, 407); false when a response was sent. */
   private async authenticate(txn: ServerTransactionLike, realm: string, user: string): Promise<boolean> {
     const req = txn.request;
-    const source = txn.flow.remote.address;
-    if (this.o.limiter.isBlocked(source)) {
-      this.o.metrics?.authFailure('blocked');
-      txn.respond(createResponse(req, 403, { reason: 'Too many failed attempts', toTag: 'auth' }));
-      return false;
-    }
     const picked = pickParsedCredentials(req.getHeaders('proxy-authorization'), realm);
-    const result = await this.o.authenticator.verify({
+    const result = await this.o.auth.authenticate({
       method: req.method,
       credentials: picked?.header,
-      realm,
-      expectedUsername: user,
-      lookup: (username) => this.o.directory.digestSecret(realm, username),
+      domain: realm,
+      user,
+      flow: txn.flow,
     });
     if (result.ok) {
-      this.o.limiter.recordSuccess(source);
       // Our credentials are consumed here, not passed to the callee.
       if (picked !== undefined) {
         const rest = req.getHeaders('proxy-authorization').filter((v) => v !== picked.value);
@@ -543,16 +552,12 @@ export class ProxyCore {
       }
       return true;
     }
-    if (result.reason === 'malformed') {
-      this.o.metrics?.authFailure('malformed');
-      txn.respond(createResponse(req, 400, { reason: 'Malformed Proxy-Authorization header', toTag: 'auth' }));
+    if (result.status !== 'challenge') {
+      const reason = result.status === 400 ? 'Malformed Proxy-Authorization header' : result.reason;
+      txn.respond(createResponse(req, result.status, { reason, toTag: 'auth' }));
       return false;
     }
-    if (result.reason !== 'missing' && result.reason !== 'stale') {
-      this.o.limiter.recordFailure(source);
-      this.o.metrics?.authFailure(result.reason);
-    }
-    const challenges = this.o.authenticator.challenge(realm, { stale: result.reason === 'stale' });
+    const challenges = this.o.auth.challenges(realm, txn.flow, result.stale);
     const challenge = createResponse(req, 407, {
       toTag: 'auth',
       headers: challenges.map((c) => ['Proxy-Authenticate', c] as const),
@@ -560,8 +565,8 @@ export class ProxyCore {
     // No credentials or a stale nonce: the same request would get the same challenge again, so no
     // transaction waits for it (RFC 3261 §8.2.7), as the registrar's 401. A failed attempt was counted,
     // so its retransmissions must be absorbed: that challenge goes through the transaction.
-    if (result.reason === 'missing' || result.reason === 'stale') txn.respondStateless(challenge);
-    else txn.respond(challenge);
+    if (result.absorb) txn.respond(challenge);
+    else txn.respondStateless(challenge);
     return false;
   }
 
@@ -611,7 +616,9 @@ export class ProxyCore {
       out.prependHeader('Record-Route', this.recordRoute(flowTarget(inbound)));
       out.prependHeader('Record-Route', this.recordRoute(target));
     }
-    out.prependHeader('Via', this.viaValue(target, `${loopKey}.${newBranch().slice(BRANCH_MAGIC_COOKIE.length)}`));
+    // Signed, so that a 2xx retransmitted after the transaction ended can be told from a forgery.
+    const fields = branchFields(req.callId, req.getHeader('cseq') ?? '', viaTarget(req.topVia));
+    out.prependHeader('Via', this.viaValue(target, this.o.branches.sign(loopKey, fields)));
     return { request: out, target };
   }
 
@@ -671,6 +678,11 @@ function viaTarget(v: Via): SendTarget {
   const port =
     rport !== undefined && rport !== null && /^\d+$/.test(rport) ? Number(rport) : (v.port ?? defaultPort(protocol));
   return { protocol, address, port };
+}
+
+/** What a signed branch covers: the dialog's Call-ID, the CSeq, and where the response goes. */
+function branchFields(callId: string, cseq: string, upstream: SendTarget): BranchFields {
+  return { callId, cseq: cseq.replace(/\s+/g, ' ').trim(), upstream: describeTarget(upstream) };
 }
 
 function describeTarget(t: SendTarget): string {

@@ -11,6 +11,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { LocationService } from './location-service.js';
 import { Registrar } from './registrar.js';
+import { SipAuthentication } from './sip-authentication.js';
 import type { SubscriberDirectory } from './subscriber-directory.js';
 import type { Binding } from './binding.js';
 
@@ -88,8 +89,11 @@ describe('Registrar', () => {
     registrar = new Registrar({
       location,
       directory,
-      authenticator: new DigestAuthenticator({ key: Buffer.alloc(32, 7), clock: () => now }),
-      limiter: new AuthFailureLimiter({ maxFailures: 3, windowMs: 60_000, blockMs: 300_000, clock: () => now }),
+      auth: new SipAuthentication({
+        authenticator: new DigestAuthenticator({ key: Buffer.alloc(32, 7), clock: () => now }),
+        directory,
+        limiter: new AuthFailureLimiter({ maxFailures: 3, windowMs: 60_000, blockMs: 300_000, clock: () => now }),
+      }),
       policy: { minExpires: 60, maxExpires: 3600, defaultExpires: 3600, maxContacts: 3 },
       setFlowRegistered: (f, r) => flowsRegistered.set(f.id, r),
       clock: () => now,

@@ -5,7 +5,6 @@
 import {
   BRANCH_MAGIC_COOKIE,
   createResponse,
-  type DigestAuthenticator,
   type Flow,
   type NameAddr,
   ownCopy,
@@ -20,9 +19,9 @@ import {
   viaBranch,
 } from '@handset/sip';
 import type { Logger } from 'pino';
-import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import type { Binding } from './binding.js';
 import type { LocationService } from './location-service.js';
+import type { SipAuthentication } from './sip-authentication.js';
 import type { SubscriberDirectory } from './subscriber-directory.js';
 
 /** RFC 3261 §20.19: delta-seconds above 2**32-1 are taken as 2**32-1. */
@@ -42,21 +41,15 @@ export interface RegistrarPolicy {
   maxContacts: number;
 }
 
-/** Counters the registrar reports (wired to Prometheus by the server). */
-export interface RegistrarMetrics {
-  authFailure(reason: string): void;
-}
-
 /** Dependencies of the registrar. */
 export interface RegistrarOptions {
   location: LocationService;
   directory: SubscriberDirectory;
-  authenticator: DigestAuthenticator;
-  limiter: AuthFailureLimiter;
+  /** Digest authentication with the domain policy and brute-force limits. */
+  auth: SipAuthentication;
   policy: RegistrarPolicy;
   /** Marks connection-oriented flows that carry registrations (exempt from the idle timeout). */
   setFlowRegistered: (flow: Flow, registered: boolean) => void;
-  metrics?: RegistrarMetrics;
   logger?: Logger;
   clock?: () => number;
 }
@@ -123,42 +116,24 @@ export class Registrar {
     const retransmitted = branch === undefined ? undefined : this.retransmissionOf(req, branch, aor, flow);
     if (retransmitted !== undefined) return { response: this.ok(req, aor, retransmitted), stateless: true };
 
-    // Brute-force protection: a blocked source gets 403 without a challenge.
-    if (this.o.limiter.isBlocked(flow.remote.address)) {
-      this.o.metrics?.authFailure('blocked');
-      return reply(403, { reason: 'Too many failed attempts' });
-    }
-
-    // §10.3 step 3 / §22: authenticate; realm is the domain.
-    const auth = await this.o.authenticator.verify({
+    // §10.3 step 3 / §22: authenticate; realm is the domain (policy, brute-force limits: SipAuthentication).
+    const auth = await this.o.auth.authenticate({
       method: 'REGISTER',
       credentials: pickParsedCredentials(req.getHeaders('authorization'), domain)?.header,
-      realm: domain,
-      expectedUsername: user,
-      lookup: (username) => this.o.directory.digestSecret(domain, username),
+      domain,
+      user,
+      flow,
     });
     if (!auth.ok) {
-      if (auth.reason === 'malformed') {
-        this.o.metrics?.authFailure('malformed');
-        return reply(400, { reason: 'Malformed Authorization header' });
-      }
-      if (auth.reason !== 'missing' && auth.reason !== 'stale') {
-        this.o.limiter.recordFailure(flow.remote.address);
-        this.o.metrics?.authFailure(auth.reason);
-        this.o.logger?.info(
-          { aor, source: flow.remote.address, reason: auth.reason },
-          'REGISTER authentication failed',
-        );
-      }
-      const challenges = this.o.authenticator.challenge(domain, { stale: auth.reason === 'stale' });
+      if (auth.status !== 'challenge')
+        return reply(auth.status, { reason: auth.status === 400 ? 'Malformed Authorization header' : auth.reason });
+      const challenges = this.o.auth.challenges(domain, flow, auth.stale);
       const response = createResponse(req, 401, {
         toTag: 'reg',
         headers: challenges.map((c) => ['WWW-Authenticate', c] as const),
       });
-      // A failed attempt was counted: its retransmissions must not be counted again.
-      return { response, stateless: auth.reason === 'missing' || auth.reason === 'stale' };
+      return { response, stateless: !auth.absorb };
     }
-    this.o.limiter.recordSuccess(flow.remote.address);
 
     // §10.3 step 4-5: Contact processing.
     const contacts = req.contacts;

@@ -87,4 +87,37 @@ describe('SubscriberCache over the directory (PGlite)', () => {
       cache.close();
     }
   });
+
+  it('answers an unknown name with a decoy at once, the same each time, and finds a user added elsewhere in the background', async () => {
+    const source = counted(dir);
+    let now = 1_000;
+    const cache = new SubscriberCache(source, { algorithms: ['MD5'], negativeTtlMs: 10_000, clock: () => now });
+    await cache.start();
+    try {
+      const before = source.calls.getSipCredentials!;
+      // The store is slow: the decoy must not wait for it.
+      const slow = { ...source, getSipCredentials: () => new Promise<undefined>(() => {}) };
+      const detached = new SubscriberCache(slow, { algorithms: ['MD5'] });
+      const decoy = await detached.digestSecret('early.example', '555');
+      expect(decoy !== undefined && 'ha1' in decoy ? decoy.ha1.MD5 : undefined).toMatch(/^[0-9a-f]{32}$/);
+      expect(await detached.digestSecret('early.example', '555')).toBe(decoy);
+
+      const first = await cache.digestSecret('early.example', '556');
+      expect(first).toBeDefined();
+      expect(await cache.digestSecret('early.example', '556')).toBe(first);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(source.calls.getSipCredentials! - before).toBe(1); // once, in the background
+      // Added by another process (no change event here): found on the next look after the negative ttl.
+      await dir.addUser({ domain: 'early.example', ext: '556', password: 'pw-556' });
+      now += 10_000;
+      expect(await cache.digestSecret('early.example', '556')).toBe(first);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await cache.digestSecret('early.example', '556')).toEqual({
+        ha1: { MD5: computeHa1(DIGEST_ALGORITHMS.MD5, '556', 'early.example', 'pw-556') },
+      });
+      expect(await cache.userExists('early.example', '556')).toBe(true);
+    } finally {
+      cache.close();
+    }
+  });
 });

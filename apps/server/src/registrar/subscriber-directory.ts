@@ -4,6 +4,7 @@
  * secrets are held as HA1 per algorithm (never the password) and reloaded on directory changes.
  */
 import { computeHa1, DIGEST_ALGORITHMS, type DigestAlgorithmName, type StoredCredentials } from '@handset/sip';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 
 /** A user's SIP credentials as the directory returns them (decrypted; never logged). */
@@ -21,6 +22,8 @@ export interface SubscriberDirectory {
   userExists(domain: string, ext: string): Promise<boolean>;
   /** The digest secret of a user, or undefined when unknown or inactive. */
   digestSecret(domain: string, ext: string): Promise<StoredCredentials | undefined>;
+  /** Warms the cache for a user about to answer a challenge (optional; never waits). */
+  prefetch?(domain: string, ext: string): void;
 }
 
 /** What the cache reads from (DirectoryService implements it). */
@@ -45,14 +48,27 @@ export interface SubscriberCacheOptions {
 
 type Secret = { ha1: Partial<Record<'MD5' | 'SHA-256' | 'SHA-512-256', string>> };
 
+/** Most names held in the negative cache (it restarts when full). */
+const MAX_DECOYS = 100_000;
+
 /**
- * Preloaded subscriber data. Lookups are Map reads; a miss falls back to the store (with a
- * short negative cache) so that a user added by another process works within seconds.
+ * Preloaded subscriber data. Lookups are Map reads, for known and unknown users alike: a digest
+ * check never waits for the store, or a 401 for an unknown extension would come later than one for
+ * a wrong password and tell which extensions exist. A name not held gets a decoy secret (random
+ * HA1 values made the way a user's are; no password matches them), kept in the negative cache, and
+ * the store is asked in the background; a user added by another process is found that way (its
+ * phone's first REGISTER is challenged, and the answer a moment later finds it) or by the refresh.
  */
 export class SubscriberCache implements SubscriberDirectory {
   private domains = new Set<string>();
   private users = new Map<string, Secret>();
   private readonly misses = new Map<string, number>();
+  /** Negative cache of users: a decoy secret per name not found, with when it was made or confirmed. */
+  private readonly decoys = new Map<string, { readonly secret: Secret; at: number }>();
+  /** Domains being reloaded after a change, with that reload. */
+  private readonly changing = new Map<string, Promise<void>>();
+  /** Names being looked up in the background. */
+  private readonly filling = new Set<string>();
   /** Domain lookups in progress: requests that arrive meanwhile wait for the same one (one reload, not one each). */
   private readonly domainLookups = new Map<string, Promise<boolean>>();
   private readonly bases: ReadonlyArray<'MD5' | 'SHA-256' | 'SHA-512-256'>;
@@ -87,14 +103,26 @@ export class SubscriberCache implements SubscriberDirectory {
     return this.users.size;
   }
 
-  /** Reloads one domain (after a change to it) or everything. Serialized. */
+  /**
+   * Reloads one domain (after a change to it) or everything. Serialized. While a domain's reload
+   * is under way, digest lookups in that domain wait for it, known and unknown users alike: a user
+   * just added is found, and the wait tells nothing about who exists.
+   */
   reload(domain?: string): Promise<void> {
-    this.loading = this.loading
+    const loading = this.loading
       .then(() => this.load(domain))
       .catch((err: unknown) => {
         this.options.logger?.error({ err, domain }, 'could not load subscribers');
       });
-    return this.loading;
+    this.loading = loading;
+    if (domain !== undefined) {
+      const d = domain.toLowerCase();
+      this.changing.set(d, loading);
+      void loading.then(() => {
+        if (this.changing.get(d) === loading) this.changing.delete(d);
+      });
+    }
+    return loading;
   }
 
   async isLocalDomain(domain: string): Promise<boolean> {
@@ -116,23 +144,66 @@ export class SubscriberCache implements SubscriberDirectory {
     return found;
   }
 
+  /** Asks the store when the name is not held (routing needs the truth, and happens after authentication). */
   async userExists(domain: string, ext: string): Promise<boolean> {
-    return (await this.digestSecret(domain, ext)) !== undefined;
-  }
-
-  async digestSecret(domain: string, ext: string): Promise<StoredCredentials | undefined> {
     const key = `${domain.toLowerCase()}\n${ext}`;
-    const hit = this.users.get(key);
-    if (hit) return hit;
-    if (this.recentlyMissed(key)) return undefined;
+    if (this.users.has(key)) return true;
+    if (this.recentlyMissed(key)) return false;
     const c = await this.source.getSipCredentials(domain, ext);
     if (!c) {
       this.misses.set(key, this.clock());
-      return undefined;
+      return false;
     }
-    const secret = this.secretOf(c);
-    this.users.set(key, secret);
-    return secret;
+    this.users.set(key, this.secretOf(c));
+    return true;
+  }
+
+  /**
+   * The user's secret, or for a name not held a decoy (see the class comment): never waits for
+   * the store, so known and unknown users take the same time.
+   */
+  async digestSecret(domain: string, ext: string): Promise<StoredCredentials | undefined> {
+    const d = domain.toLowerCase();
+    if (this.changing.size > 0) {
+      const change = this.changing.get(d);
+      if (change !== undefined) await change;
+    }
+    const key = `${d}\n${ext}`;
+    const hit = this.users.get(key);
+    if (hit) return hit;
+    const now = this.clock();
+    let decoy = this.decoys.get(key);
+    if (decoy === undefined) {
+      if (this.decoys.size >= MAX_DECOYS) this.decoys.clear();
+      decoy = { secret: this.secretOf({ domain, ext, password: randomBytes(18).toString('base64url') }), at: now };
+      this.decoys.set(key, decoy);
+      this.fill(key, domain, ext);
+    } else if (now - decoy.at >= this.negativeTtlMs) {
+      decoy.at = now;
+      this.fill(key, domain, ext);
+    }
+    return decoy.secret;
+  }
+
+  prefetch(domain: string, ext: string): void {
+    void this.digestSecret(domain, ext);
+  }
+
+  /** Looks a name up in the background: found, it joins the users; else its decoy stays. */
+  private fill(key: string, domain: string, ext: string): void {
+    if (this.filling.has(key)) return;
+    this.filling.add(key);
+    this.source
+      .getSipCredentials(domain, ext)
+      .then(
+        (c) => {
+          if (c === undefined) return;
+          this.users.set(key, this.secretOf(c));
+          this.decoys.delete(key);
+        },
+        (err: unknown) => this.options.logger?.warn({ err, domain }, 'could not look a SIP user up'),
+      )
+      .finally(() => this.filling.delete(key));
   }
 
   private async load(domain?: string): Promise<void> {
@@ -152,6 +223,8 @@ export class SubscriberCache implements SubscriberDirectory {
       else this.domains.delete(d);
     }
     this.misses.clear();
+    // Users just loaded no longer need their decoy (an unknown name keeps its own: same answer as before).
+    for (const k of fresh.keys()) this.decoys.delete(k);
   }
 
   private secretOf(c: SipCredentials): Secret {

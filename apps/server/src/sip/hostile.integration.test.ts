@@ -97,15 +97,19 @@ describe('hostile input over real sockets', () => {
     expect(await h.metric('handset_sip_parse_errors_total{transport="udp"}')).toBeGreaterThanOrEqual(before + 3);
   });
 
-  it('a TCP stream with a broken Content-Length is closed, and new connections are served', async () => {
+  it('a TCP stream with a broken Content-Length gets 400 on the stream, is closed, and new connections are served', async () => {
     const sock = connect({ host: '127.0.0.1', port: h.server.sipPorts.tcp! });
     await new Promise<void>((resolve) => sock.once('connect', resolve));
+    let text = '';
+    sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
     const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
     sock.on('error', () => {});
     sock.write(
       'OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKtcp\r\nContent-Length: -5\r\n\r\n',
     );
     await closed;
+    expect(text).toMatch(/^SIP\/2\.0 400 /);
+    expect(text).toContain('branch=z9hG4bKtcp');
     await stillServes(await ua('tcp'));
   });
 

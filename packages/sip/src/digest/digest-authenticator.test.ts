@@ -110,11 +110,74 @@ describe('DigestAuthenticator.verify', () => {
     for (const allowNoQop of [true, false]) {
       const { auth } = setup({ allowNoQop });
       const noQopChallenge = challengeFor(auth, 'MD5').replace(', qop="auth"', '');
-      const credentials = computeAuthorization(noQopChallenge, { username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI });
+      const credentials = computeAuthorization(noQopChallenge, {
+        username: 'bob',
+        password: 'zanzibar',
+        method: 'REGISTER',
+        uri: URI,
+      });
       expect(param(credentials, 'qop')).toBeUndefined();
       const result = await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup });
       expect(result.ok).toBe(allowNoQop);
     }
+  });
+
+  it('takes a nonce answered without qop once: the same credentials again get stale, a fresh nonce works', async () => {
+    const { auth } = setup();
+    const noQop = (challenge: string) =>
+      computeAuthorization(challenge.replace(', qop="auth"', ''), {
+        username: 'bob',
+        password: 'zanzibar',
+        method: 'REGISTER',
+        uri: URI,
+      });
+    const credentials = noQop(challengeFor(auth, 'MD5'));
+    const verify = (c: string) => auth.verify({ method: 'REGISTER', credentials: c, realm: REALM, lookup });
+    expect((await verify(credentials)).ok).toBe(true);
+    expect(await verify(credentials)).toEqual({ ok: false, reason: 'stale' });
+    expect((await verify(noQop(challengeFor(auth, 'MD5')))).ok).toBe(true);
+    // A nonce used with qop cannot then be used without it (and the other way round).
+    const challenge = challengeFor(auth, 'MD5');
+    const withQop = computeAuthorization(challenge, {
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
+    });
+    expect((await verify(withQop)).ok).toBe(true);
+    expect(await verify(noQop(challenge))).toEqual({ ok: false, reason: 'stale' });
+  });
+
+  it('answers qop-required for credentials without qop when the request requires qop, before any lookup', async () => {
+    const { auth } = setup();
+    const spy = vi.fn(lookup);
+    const credentials = computeAuthorization(challengeFor(auth, 'MD5').replace(', qop="auth"', ''), {
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
+    });
+    const result = await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup: spy, requireQop: true });
+    expect(result).toEqual({ ok: false, reason: 'qop-required' });
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('answers foreign-nonce, without a lookup, for credentials answering a challenge sent to another source', async () => {
+    const { auth } = setup();
+    const spy = vi.fn(lookup);
+    const challenge = auth.challenge(REALM, { binding: 'udp 127.0.0.2' })[0]!;
+    const credentials = computeAuthorization(challenge, {
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
+    });
+    const from = (binding: string | undefined) =>
+      auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup: spy, binding });
+    expect(await from('udp 127.0.0.3')).toEqual({ ok: false, reason: 'foreign-nonce' });
+    expect(await from(undefined)).toEqual({ ok: false, reason: 'foreign-nonce' });
+    expect(spy).not.toHaveBeenCalled();
+    expect((await from('udp 127.0.0.2')).ok).toBe(true);
   });
 
   it('verifies a value chosen and parsed by pickParsedCredentials as it verifies the raw value, replays included', async () => {
@@ -173,7 +236,9 @@ describe('DigestAuthenticator.verify', () => {
 
   it('answers bad-response when a stored HA1 exists only for another algorithm', async () => {
     const { auth } = setup();
-    const md5Only: CredentialLookup = async (u, r) => ({ ha1: { MD5: computeHa1(DIGEST_ALGORITHMS.MD5, u, r, 'zanzibar') } });
+    const md5Only: CredentialLookup = async (u, r) => ({
+      ha1: { MD5: computeHa1(DIGEST_ALGORITHMS.MD5, u, r, 'zanzibar') },
+    });
     const credentials = computeAuthorization(challengeFor(auth, 'SHA-256'), {
       username: 'bob',
       password: 'zanzibar',
@@ -188,7 +253,12 @@ describe('DigestAuthenticator.verify', () => {
 
   it('answers bad-response for a wrong password', async () => {
     const { auth } = setup();
-    const credentials = computeAuthorization(challengeFor(auth), { username: 'bob', password: 'guess', method: 'REGISTER', uri: URI });
+    const credentials = computeAuthorization(challengeFor(auth), {
+      username: 'bob',
+      password: 'guess',
+      method: 'REGISTER',
+      uri: URI,
+    });
     expect(await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup })).toEqual({
       ok: false,
       reason: 'bad-response',
@@ -198,7 +268,12 @@ describe('DigestAuthenticator.verify', () => {
   it('answers an unknown user exactly like a wrong password, after the same lookup and hashing', async () => {
     const { auth } = setup();
     const spy = vi.fn(lookup);
-    const credentials = computeAuthorization(challengeFor(auth), { username: 'mallory', password: 'x', method: 'REGISTER', uri: URI });
+    const credentials = computeAuthorization(challengeFor(auth), {
+      username: 'mallory',
+      password: 'x',
+      method: 'REGISTER',
+      uri: URI,
+    });
     const result = await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup: spy });
     expect(result).toEqual({ ok: false, reason: 'bad-response' });
     expect(spy).toHaveBeenCalledWith('mallory', REALM);
@@ -206,18 +281,31 @@ describe('DigestAuthenticator.verify', () => {
 
   it('answers bad-response when the username is not the expected one, even with its right password', async () => {
     const { auth } = setup();
-    const credentials = computeAuthorization(challengeFor(auth), { username: 'alice', password: 'wonderland', method: 'REGISTER', uri: URI });
-    expect(await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup, expectedUsername: 'bob' })).toEqual({
+    const credentials = computeAuthorization(challengeFor(auth), {
+      username: 'alice',
+      password: 'wonderland',
+      method: 'REGISTER',
+      uri: URI,
+    });
+    expect(
+      await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup, expectedUsername: 'bob' }),
+    ).toEqual({
       ok: false,
       reason: 'bad-response',
     });
-    expect((await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup, expectedUsername: 'alice' })).ok).toBe(true);
+    expect(
+      (await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup, expectedUsername: 'alice' })).ok,
+    ).toBe(true);
   });
 
   it('answers bad-response when the method or the body differs from what was signed', async () => {
     const { auth } = setup({ qop: ['auth-int'] });
     const credentials = computeAuthorization(challengeFor(auth), {
-      username: 'bob', password: 'zanzibar', method: 'MESSAGE', uri: URI, body: 'hello',
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'MESSAGE',
+      uri: URI,
+      body: 'hello',
     });
     expect((await auth.verify({ method: 'INVITE', credentials, realm: REALM, lookup, body: 'hello' })).ok).toBe(false);
     expect(await auth.verify({ method: 'MESSAGE', credentials, realm: REALM, lookup, body: 'hell0' })).toEqual({
@@ -231,15 +319,28 @@ describe('DigestAuthenticator.verify', () => {
     const { auth, advance } = setup();
     const challenge = challengeFor(auth);
     advance(30_001);
-    const credentials = computeAuthorization(challenge, { username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI });
-    expect(await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup })).toEqual({ ok: false, reason: 'stale' });
+    const credentials = computeAuthorization(challenge, {
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
+    });
+    expect(await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup })).toEqual({
+      ok: false,
+      reason: 'stale',
+    });
   });
 
   it('answers bad-response, not stale, for a wrong password on an expired nonce (RFC 7616 §3.3)', async () => {
     const { auth, advance } = setup();
     const challenge = challengeFor(auth);
     advance(60_000);
-    const credentials = computeAuthorization(challenge, { username: 'bob', password: 'nope', method: 'REGISTER', uri: URI });
+    const credentials = computeAuthorization(challenge, {
+      username: 'bob',
+      password: 'nope',
+      method: 'REGISTER',
+      uri: URI,
+    });
     expect(await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup })).toEqual({
       ok: false,
       reason: 'bad-response',
@@ -250,7 +351,12 @@ describe('DigestAuthenticator.verify', () => {
     const { auth } = setup();
     const spy = vi.fn(lookup);
     const forged = `Digest realm="${REALM}", nonce="${'A'.repeat(64)}", algorithm=SHA-256, qop="auth"`;
-    const credentials = computeAuthorization(forged, { username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI });
+    const credentials = computeAuthorization(forged, {
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
+    });
     expect(await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup: spy })).toEqual({
       ok: false,
       reason: 'invalid-nonce',
@@ -262,7 +368,10 @@ describe('DigestAuthenticator.verify', () => {
     const { auth } = setup();
     const other = new DigestAuthenticator({ key: 'some-other-key-16+bytes', clock: () => 1_700_000_000_000 });
     const credentials = computeAuthorization(other.challenge(REALM)[0]!, {
-      username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI,
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
     });
     expect(await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup })).toEqual({
       ok: false,
@@ -286,16 +395,31 @@ describe('DigestAuthenticator.verify', () => {
   it('does not let a forged request advance the nonce-count and lock out the real client', async () => {
     const { auth } = setup();
     const challenge = challengeFor(auth);
-    const forged = computeAuthorization(challenge, { username: 'bob', password: 'guess', method: 'REGISTER', uri: URI, nc: 99 });
+    const forged = computeAuthorization(challenge, {
+      username: 'bob',
+      password: 'guess',
+      method: 'REGISTER',
+      uri: URI,
+      nc: 99,
+    });
     expect((await auth.verify({ method: 'REGISTER', credentials: forged, realm: REALM, lookup })).ok).toBe(false);
-    const real = computeAuthorization(challenge, { username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI, nc: 1 });
+    const real = computeAuthorization(challenge, {
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
+      nc: 1,
+    });
     expect((await auth.verify({ method: 'REGISTER', credentials: real, realm: REALM, lookup })).ok).toBe(true);
   });
 
   it('answers realm-mismatch for credentials for another realm', async () => {
     const { auth } = setup();
     const credentials = computeAuthorization(auth.challenge('atlanta.com')[0]!, {
-      username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI,
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
     });
     expect(await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup })).toEqual({
       ok: false,
@@ -307,7 +431,10 @@ describe('DigestAuthenticator.verify', () => {
     const { auth } = setup({ algorithms: ['SHA-256'] });
     const nonce = param(auth.challenge(REALM)[0]!, 'nonce')!;
     const md5 = computeAuthorization(`Digest realm="${REALM}", nonce="${nonce}", algorithm=MD5, qop="auth"`, {
-      username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI,
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
     });
     expect(await auth.verify({ method: 'REGISTER', credentials: md5, realm: REALM, lookup })).toEqual({
       ok: false,
@@ -323,7 +450,10 @@ describe('DigestAuthenticator.verify', () => {
   it('treats a missing algorithm parameter as MD5 (RFC 7616 §3.3)', async () => {
     const { auth } = setup();
     const credentials = computeAuthorization(challengeFor(auth, 'MD5'), {
-      username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI,
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
     }).replace(', algorithm=MD5', '');
     expect(param(credentials, 'algorithm')).toBeUndefined();
     expect((await auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup })).ok).toBe(true);
@@ -331,7 +461,12 @@ describe('DigestAuthenticator.verify', () => {
 
   it('accepts an uppercase hex response', async () => {
     const { auth } = setup();
-    const credentials = computeAuthorization(challengeFor(auth), { username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI });
+    const credentials = computeAuthorization(challengeFor(auth), {
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
+    });
     const response = param(credentials, 'response')!;
     const upper = credentials.replace(response, response.toUpperCase());
     expect((await auth.verify({ method: 'REGISTER', credentials: upper, realm: REALM, lookup })).ok).toBe(true);
@@ -351,7 +486,12 @@ describe('DigestAuthenticator.verify', () => {
 
   describe('answers malformed, without throwing or looking anyone up, for', () => {
     const { auth } = setup({ qop: ['auth'] });
-    const good = computeAuthorization(challengeFor(auth), { username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI });
+    const good = computeAuthorization(challengeFor(auth), {
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
+    });
     const goodParams = (() => {
       const r = parseAuthHeader(good);
       if (!r.ok) throw new Error('unparsable fixture');
@@ -406,9 +546,19 @@ describe('DigestAuthenticator.verify', () => {
 
   it('lets a lookup failure reject (a store outage is not an auth failure)', async () => {
     const { auth } = setup();
-    const credentials = computeAuthorization(challengeFor(auth), { username: 'bob', password: 'zanzibar', method: 'REGISTER', uri: URI });
+    const credentials = computeAuthorization(challengeFor(auth), {
+      username: 'bob',
+      password: 'zanzibar',
+      method: 'REGISTER',
+      uri: URI,
+    });
     await expect(
-      auth.verify({ method: 'REGISTER', credentials, realm: REALM, lookup: () => Promise.reject(new Error('db down')) }),
+      auth.verify({
+        method: 'REGISTER',
+        credentials,
+        realm: REALM,
+        lookup: () => Promise.reject(new Error('db down')),
+      }),
     ).rejects.toThrow('db down');
   });
 });

@@ -38,7 +38,10 @@ export type AuthFailureReason =
   | 'replay'
   | 'realm-mismatch'
   | 'unsupported-algorithm'
-  | 'invalid-nonce';
+  | 'invalid-nonce'
+  | 'foreign-nonce'
+  | 'qop-required'
+  | 'throttled';
 
 /** The outcome of {@link DigestAuthenticator.verify}. */
 export type AuthResult =
@@ -66,6 +69,18 @@ export interface DigestVerifyRequest {
   readonly lookup: CredentialLookup;
   /** Message body, hashed for qop=auth-int. */
   readonly body?: string | Uint8Array | undefined;
+  /**
+   * Who is answering (see {@link DigestAuthenticator.challenge}'s binding): a nonce issued to
+   * another binding gives 'foreign-nonce'. Default: the empty binding.
+   */
+  readonly binding?: string | undefined;
+  /** Refuse credentials without qop for this request ('qop-required'), whatever allowNoQop says. */
+  readonly requireQop?: boolean | undefined;
+  /**
+   * Asked once the nonce is known to be ours and issued to this binding, before the secret is
+   * looked up: false skips the check ('throttled', a per-account slow-down).
+   */
+  readonly admit?: (() => boolean) | undefined;
 }
 
 /** Options for {@link DigestAuthenticator}. */
@@ -83,7 +98,8 @@ export interface DigestAuthenticatorOptions {
   /**
    * Accept RFC 2069-style credentials without qop (default true). RFC 3261 §22.4: qop "must
    * unfortunately remain optional for clients and servers to receive". Such credentials have
-   * no nonce-count, so they are replayable until the nonce goes stale.
+   * no nonce-count, so a nonce answered without qop is good for one request only (a second use
+   * gets 'stale', a fresh nonce); with the binding, a capture cannot be replayed from elsewhere.
    */
   readonly allowNoQop?: boolean;
   /** Most nonces tracked for nonce-count replay (default 100 000). */
@@ -100,6 +116,9 @@ const REPLAY = failure('replay');
 const REALM_MISMATCH = failure('realm-mismatch');
 const UNSUPPORTED_ALGORITHM = failure('unsupported-algorithm');
 const INVALID_NONCE = failure('invalid-nonce');
+const FOREIGN_NONCE = failure('foreign-nonce');
+const QOP_REQUIRED = failure('qop-required');
+const THROTTLED = failure('throttled');
 
 /** Stands for the nonce while a challenge's fixed text is built; never part of a realm that is cached. */
 const NONCE_MARK = '\u0001';
@@ -155,8 +174,11 @@ export class DigestAuthenticator {
    * most preferred first (RFC 8760 §2.4, RFC 7616 §3.7), sharing one fresh nonce. RFC 3261 §22.4:
    * servers "MUST always send a qop parameter". `stale` marks a retry with a new nonce (RFC 7616 §3.3).
    */
-  challenge(realm: string, options: { readonly stale?: boolean } = {}): string[] {
-    const nonce = this.#nonces.issue(realm);
+  challenge(
+    realm: string,
+    options: { readonly stale?: boolean; readonly binding?: string | undefined } = {},
+  ): string[] {
+    const nonce = this.#nonces.issue(realm, options.binding);
     const stale = options.stale === true;
     if (realm.includes(NONCE_MARK)) return this.#formatChallenges(realm, nonce, stale);
     // The text around the nonce depends only on realm and stale: built once per realm, then joined.
@@ -236,6 +258,7 @@ export class DigestAuthenticator {
       if (ncValue === 0) return MALFORMED;
       if (!this.#qop.includes(qop)) return MALFORMED;
     } else {
+      if (request.requireQop === true) return QOP_REQUIRED;
       if (!this.#allowNoQop) return MALFORMED;
       // -sess needs a cnonce, which only comes with qop.
       if (algorithm.session) return MALFORMED;
@@ -243,10 +266,14 @@ export class DigestAuthenticator {
 
     if (realm !== request.realm) return REALM_MISMATCH;
     if (!this.#accepted.has(algorithm.name)) return UNSUPPORTED_ALGORITHM;
-    const nonceCheck = this.#nonces.check(nonce, realm);
+    const nonceCheck = this.#nonces.check(nonce, realm, request.binding);
     if (nonceCheck.status === 'invalid') return INVALID_NONCE;
+    // Issued to another source or connection: a capture replayed from elsewhere, or a client that
+    // moved. Either way nothing is checked (and nothing counted against the source): a fresh challenge.
+    if (nonceCheck.status === 'foreign') return FOREIGN_NONCE;
     // Depends only on what the client sent, so answering early reveals nothing about users.
     if (request.expectedUsername !== undefined && username !== request.expectedUsername) return BAD_RESPONSE;
+    if (request.admit !== undefined && !request.admit()) return THROTTLED;
 
     const stored = await request.lookup(username, realm);
     // Unknown users, and users without a secret for this algorithm, are checked against a
@@ -279,6 +306,9 @@ export class DigestAuthenticator {
       const verdict = this.#counts.accept(nonce, ncValue, nonceCheck.issuedAt);
       if (verdict === 'replay') return REPLAY;
       if (verdict === 'forgotten') return STALE;
+    } else if (this.#counts.acceptOnce(nonce, nonceCheck.issuedAt) !== 'accepted') {
+      // A one-time nonce used again: the client gets a fresh one (stale=true), as after expiry.
+      return STALE;
     }
     return { ok: true, username, algorithm: algorithm.name, uri };
   }

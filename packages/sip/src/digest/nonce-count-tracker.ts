@@ -86,6 +86,16 @@ export class NonceCountTracker {
     return 'accepted';
   }
 
+  /**
+   * Accepts the single use of a nonce answered without qop (no nonce-count: RFC 2069 style), as a
+   * one-time nonce: 'replay' when the nonce was used before, with or without qop. Kamailio's
+   * one_time_nonce does the same; the client gets a fresh nonce (stale) and answers it.
+   */
+  acceptOnce(nonce: string, issuedAt: number): NonceCountVerdict {
+    if (this.#entries.has(nonce)) return 'replay';
+    return this.accept(nonce, Number.MAX_SAFE_INTEGER, issuedAt);
+  }
+
   #prune(now: number): void {
     const expiredBefore = now - this.#ttlMs;
     while (this.#head < this.#order.length && this.#orderEntries[this.#head]!.issuedAt < expiredBefore) this.#shift();

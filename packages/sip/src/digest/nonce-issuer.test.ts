@@ -95,7 +95,7 @@ describe('NonceIssuer', () => {
     // Another node (or this one after a restart) with the same key remembers nothing of it.
     const peer = new NonceIssuer({ key: KEY, ttlMs: 3_600_000, clock: now });
     expect(peer.check(first, 'r')).toEqual({ status: 'valid', issuedAt: now() });
-    const tampered = `${first.slice(0, 63)}${first.endsWith('A') ? 'B' : 'A'}`;
+    const tampered = `${first.slice(0, 30)}${first[30] === 'A' ? 'B' : 'A'}${first.slice(31)}`;
     expect(issuer.verify(tampered, 'r')).toBe('invalid');
   });
 
@@ -105,7 +105,25 @@ describe('NonceIssuer', () => {
     );
   });
 
-  it('signs with HMAC-SHA256(key, time | random | realm) exactly, for any key length and realm', () => {
+  it('binds a nonce to the challenged source: elsewhere it is foreign, remembered or not', () => {
+    const { issuer, now } = setup(3_600_000);
+    const nonce = issuer.issue('r', 'udp 127.0.0.2');
+    expect(issuer.verify(nonce, 'r', 'udp 127.0.0.2')).toBe('valid');
+    expect(issuer.verify(nonce, 'r', 'udp 127.0.0.3')).toBe('foreign');
+    expect(issuer.verify(nonce, 'r')).toBe('foreign');
+    expect(issuer.verify(nonce, 'other', 'udp 127.0.0.2')).toBe('invalid');
+    const peer = new NonceIssuer({ key: KEY, ttlMs: 3_600_000, clock: now });
+    expect(peer.verify(nonce, 'r', 'udp 127.0.0.2')).toBe('valid');
+    expect(peer.verify(nonce, 'r', 'tcp 127.0.0.2 tcp:4')).toBe('foreign');
+    // An unbound nonce is foreign to any binding.
+    expect(peer.verify(issuer.issue('r'), 'r', 'udp 127.0.0.2')).toBe('foreign');
+    // The binding MAC cannot be moved to another nonce: flip a bit of it and the nonce is foreign, not valid.
+    const raw = Buffer.from(nonce, 'base64url');
+    raw[40] = raw[40]! ^ 1;
+    expect(peer.verify(raw.toString('base64url'), 'r', 'udp 127.0.0.2')).toBe('foreign');
+  });
+
+  it('signs with HMAC-SHA256(key, time | random | realm [| 0 | binding]) cut to 128 bits, for any key length and realm', () => {
     const keys = ['k'.repeat(16), 'x'.repeat(64), 'long key '.repeat(20), new Uint8Array(40).fill(0xa5)];
     const realms = [
       'biloxi.com',
@@ -120,11 +138,17 @@ describe('NonceIssuer', () => {
       const issuer = new NonceIssuer({ key, clock: () => 1_700_000_000_000 });
       for (const realm of realms) {
         const raw = Buffer.from(issuer.issue(realm), 'base64url');
-        const expected = createHmac('sha256', typeof key === 'string' ? Buffer.from(key) : key)
-          .update(raw.subarray(0, 16))
-          .update(realm, 'utf8')
-          .digest();
-        expect(raw.subarray(16).equals(expected), `key of ${key.length}, realm of ${realm.length}`).toBe(true);
+        const mac = (text: string, head = raw.subarray(0, 16)) =>
+          createHmac('sha256', typeof key === 'string' ? Buffer.from(key) : key)
+            .update(head)
+            .update(text, 'utf8')
+            .digest()
+            .subarray(0, 16);
+        const expected = mac(realm);
+        expect(raw.subarray(16, 32).equals(expected), `key of ${key.length}, realm of ${realm.length}`).toBe(true);
+        expect(raw.subarray(32).equals(expected)).toBe(true);
+        const bound = Buffer.from(issuer.issue(realm, 'ws 127.0.0.9 ws:1'), 'base64url');
+        expect(bound.subarray(32).equals(mac(`${realm}\u0000ws 127.0.0.9 ws:1`, bound.subarray(0, 16)))).toBe(true);
         expect(issuer.verify(raw.toString('base64url'), realm)).toBe('valid');
         // One realm's nonce is another's forgery, even when a short realm follows a long one in the shared buffer.
         if (realm !== '') expect(issuer.verify(raw.toString('base64url'), realm.slice(0, -1))).toBe('invalid');

@@ -1,11 +1,15 @@
 /**
  * Stateless server nonces (RFC 7616 §3.3 and §5.4 "nonce" suggestions, RFC 3261 §22.4):
  *
- *   nonce = base64url( issued-ms (6 bytes, big-endian) | random (10 bytes) | HMAC-SHA256(key, issued | random | realm) )
+ *   head  = issued-ms (6 bytes, big-endian) | random (10 bytes)
+ *   nonce = base64url( head | HMAC-SHA256(key, head | realm)[0..16] | HMAC-SHA256(key, head | realm | 0 | binding)[0..16] )
  *
  * 48 bytes, so exactly 64 base64url characters with no padding and no spare bits: one byte
- * string has one spelling. A nonce proves that this server issued it for this realm and when;
- * it needs no storage. Replay of one nonce is the NonceCountTracker's job.
+ * string has one spelling. A nonce proves that this server issued it for this realm and when,
+ * and to whom (the binding: the challenged source address, and the connection on a stream
+ * transport); it needs no storage. The first MAC tells a nonce of ours issued to another
+ * source ('foreign': a replay from elsewhere, or a client that moved) from a forgery.
+ * Replay of one nonce at its source is the NonceCountTracker's job.
  */
 import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { ownCopy } from '../own-copy.js';
@@ -23,8 +27,8 @@ export interface NonceIssuerOptions {
   readonly maxClockSkewMs?: number;
 }
 
-/** Verdict on a nonce: ours and fresh, ours but too old, or not ours at all. */
-export type NonceStatus = 'valid' | 'stale' | 'invalid';
+/** Verdict on a nonce: ours and fresh, ours but too old, ours but issued to another source, or not ours at all. */
+export type NonceStatus = 'valid' | 'stale' | 'foreign' | 'invalid';
 
 /** A nonce verdict with the time the nonce was issued (NaN when invalid). */
 export interface NonceCheck {
@@ -35,14 +39,16 @@ export interface NonceCheck {
 const TIME_BYTES = 6;
 const RANDOM_BYTES = 10;
 const HEAD_BYTES = TIME_BYTES + RANDOM_BYTES;
-const MAC_BYTES = 32;
-const NONCE_BYTES = HEAD_BYTES + MAC_BYTES;
+/** Each of the two MACs is a SHA-256 HMAC cut to 128 bits (RFC 2104 §5 allows truncation to half). */
+const MAC_BYTES = 16;
+const NONCE_BYTES = HEAD_BYTES + 2 * MAC_BYTES;
 const NONCE_CHARS = (NONCE_BYTES / 3) * 4;
 /** SHA-256's block size (RFC 2104 §2 B). */
 const BLOCK_BYTES = 64;
 /** Realms up to this many UTF-8 bytes are hashed from the preset buffer, longer ones from a new one. */
 const INLINE_REALM_BYTES = 765;
 const INVALID: NonceCheck = Object.freeze({ status: 'invalid', issuedAt: Number.NaN });
+const FOREIGN: NonceCheck = Object.freeze({ status: 'foreign', issuedAt: Number.NaN });
 
 /** How many of the nonces issued last are remembered (see NonceIssuer's #recent). */
 const RECENT_NONCES = 16_384;
@@ -50,6 +56,7 @@ const RECENT_NONCES = 16_384;
 /** What is remembered of a nonce issued lately. */
 interface RecentNonce {
   readonly realm: string;
+  readonly binding: string;
   readonly issuedAt: number;
 }
 
@@ -67,7 +74,7 @@ export class NonceIssuer {
   // message, in #inner; the key XOR opad, then the inner digest, in #outer. About half the CPU of a
   // createHmac object per nonce, which the registrar pays twice per REGISTER (issue, then check).
   readonly #inner = Buffer.alloc(BLOCK_BYTES + HEAD_BYTES + INLINE_REALM_BYTES);
-  readonly #outer = Buffer.alloc(BLOCK_BYTES + MAC_BYTES);
+  readonly #outer = Buffer.alloc(BLOCK_BYTES + 32);
   readonly #ipadKey: Buffer;
   readonly #clock: () => number;
   readonly #maxSkewMs: number;
@@ -103,8 +110,11 @@ export class NonceIssuer {
     this.#maxSkewMs = options.maxClockSkewMs ?? 60_000;
   }
 
-  /** A fresh nonce for `realm`. */
-  issue(realm: string): string {
+  /**
+   * A fresh nonce for `realm`, bound to `binding` (who was challenged: e.g. `udp 192.0.2.1`, or
+   * the connection's id on a stream transport; empty binds to nobody in particular).
+   */
+  issue(realm: string, binding = ''): string {
     const buf = Buffer.allocUnsafe(NONCE_BYTES);
     const issuedAt = Math.max(0, Math.floor(this.#clock()));
     buf.writeUIntBE(issuedAt, 0, TIME_BYTES);
@@ -114,27 +124,38 @@ export class NonceIssuer {
     }
     this.#pool.copy(buf, TIME_BYTES, this.#poolOffset, this.#poolOffset + RANDOM_BYTES);
     this.#poolOffset += RANDOM_BYTES;
-    this.#mac(buf.subarray(0, HEAD_BYTES), realm).copy(buf, HEAD_BYTES);
+    const head = buf.subarray(0, HEAD_BYTES);
+    this.#mac(head, realm).copy(buf, HEAD_BYTES, 0, MAC_BYTES);
+    if (binding.length > 0) this.#mac(head, realm, binding).copy(buf, HEAD_BYTES + MAC_BYTES, 0, MAC_BYTES);
+    else buf.copy(buf, HEAD_BYTES + MAC_BYTES, HEAD_BYTES, HEAD_BYTES + MAC_BYTES);
     const nonce = buf.toString('base64url');
-    this.#remember(nonce, realm, issuedAt);
+    this.#remember(nonce, realm, binding, issuedAt);
     return nonce;
   }
 
-  /** 'valid', 'stale' (ours, but older than ttlMs) or 'invalid' (forged, garbled, other realm, from the future). */
-  verify(nonce: string, realm: string): NonceStatus {
-    return this.check(nonce, realm).status;
+  /**
+   * 'valid', 'stale' (ours, but older than ttlMs), 'foreign' (ours for this realm, but issued to
+   * another binding) or 'invalid' (forged, garbled, other realm, from the future).
+   */
+  verify(nonce: string, realm: string, binding = ''): NonceStatus {
+    return this.check(nonce, realm, binding).status;
   }
 
   /** Like verify, and also says when the nonce was issued (for nonce-count bookkeeping). */
-  check(nonce: string, realm: string): NonceCheck {
+  check(nonce: string, realm: string, binding = ''): NonceCheck {
     if (typeof nonce !== 'string' || nonce.length !== NONCE_CHARS) return INVALID;
     const recent = this.#recent.get(nonce);
-    if (recent !== undefined && recent.realm === realm) return this.#dated(recent.issuedAt);
+    if (recent !== undefined && recent.realm === realm) {
+      return recent.binding === binding ? this.#dated(recent.issuedAt) : FOREIGN;
+    }
     for (let i = 0; i < NONCE_CHARS; i++) if (!isBase64UrlChar(nonce.charCodeAt(i))) return INVALID;
     const buf = Buffer.from(nonce, 'base64url');
     if (buf.length !== NONCE_BYTES) return INVALID;
-    const mac = this.#mac(buf.subarray(0, HEAD_BYTES), realm);
-    if (!timingSafeEqual(mac, buf.subarray(HEAD_BYTES))) return INVALID;
+    const head = buf.subarray(0, HEAD_BYTES);
+    const realmMac = buf.subarray(HEAD_BYTES, HEAD_BYTES + MAC_BYTES);
+    if (!timingSafeEqual(this.#mac(head, realm).subarray(0, MAC_BYTES), realmMac)) return INVALID;
+    const bound = binding.length > 0 ? this.#mac(head, realm, binding).subarray(0, MAC_BYTES) : realmMac;
+    if (!timingSafeEqual(bound, buf.subarray(HEAD_BYTES + MAC_BYTES))) return FOREIGN;
     return this.#dated(buf.readUIntBE(0, TIME_BYTES));
   }
 
@@ -145,7 +166,7 @@ export class NonceIssuer {
     return { status: now - issuedAt > this.ttlMs ? 'stale' : 'valid', issuedAt };
   }
 
-  #remember(nonce: string, realm: string, issuedAt: number): void {
+  #remember(nonce: string, realm: string, binding: string, issuedAt: number): void {
     const forget = this.#recentOrder[this.#recentNext];
     if (forget !== undefined) this.#recent.delete(forget);
     this.#recentOrder[this.#recentNext] = nonce;
@@ -153,19 +174,20 @@ export class NonceIssuer {
     // The realm is often a part of the request's text: kept for a while, it gets storage of its own
     // (one copy for a run of challenges in one realm).
     if (realm !== this.#lastRealm) this.#lastRealm = ownCopy(realm);
-    this.#recent.set(nonce, { realm: this.#lastRealm, issuedAt });
+    this.#recent.set(nonce, { realm: this.#lastRealm, binding, issuedAt });
   }
 
-  /** HMAC-SHA256(key, head | UTF-8 realm). */
-  #mac(head: Buffer, realm: string): Buffer {
+  /** HMAC-SHA256(key, head | UTF-8 realm), or with `binding`: HMAC-SHA256(key, head | UTF-8 realm | 0 | UTF-8 binding). */
+  #mac(head: Buffer, realm: string, binding?: string): Buffer {
     let inner = this.#inner;
     let end: number;
-    // A UTF-16 unit is at most 3 UTF-8 bytes, so this realm surely fits the preset buffer.
-    if (realm.length * 3 <= INLINE_REALM_BYTES) {
+    const text = binding === undefined ? realm : `${realm}\u0000${binding}`;
+    // A UTF-16 unit is at most 3 UTF-8 bytes, so this text surely fits the preset buffer.
+    if (text.length * 3 <= INLINE_REALM_BYTES) {
       head.copy(inner, BLOCK_BYTES);
-      end = BLOCK_BYTES + HEAD_BYTES + inner.write(realm, BLOCK_BYTES + HEAD_BYTES, 'utf8');
+      end = BLOCK_BYTES + HEAD_BYTES + inner.write(text, BLOCK_BYTES + HEAD_BYTES, 'utf8');
     } else {
-      inner = Buffer.concat([this.#ipadKey, head, Buffer.from(realm, 'utf8')]);
+      inner = Buffer.concat([this.#ipadKey, head, Buffer.from(text, 'utf8')]);
       end = inner.length;
     }
     hash('sha256', inner.subarray(0, end), 'buffer').copy(this.#outer, BLOCK_BYTES);

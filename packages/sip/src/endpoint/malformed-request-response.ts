@@ -11,8 +11,11 @@ import { stampVia } from './stamp-received.js';
 /** A stateless answer to a request that could not be parsed, and the Via to route it by. */
 export interface MalformedRequestResponse {
   readonly response: SipResponse;
-  /** The top Via as stamped with received/rport: where the response goes (§18.2.2). */
-  readonly via: Via;
+  /**
+   * The top Via as stamped with received/rport: where the response goes (§18.2.2). Undefined
+   * when it cannot be read (RFC 4475 badinv01): the response then goes to the request's source.
+   */
+  readonly via: Via | undefined;
 }
 
 const HEAD_LIMIT = 16384;
@@ -29,8 +32,9 @@ function clean(text: string, max: number): string {
  * Builds the response to a request the parser rejected (RFC 3261 §8.2, §21.4.1: 400 with
  * the problem in the reason phrase; 505 / 513 as the error says), reading the start line
  * and the Via, From, To, Call-ID and CSeq lines leniently. Undefined when the bytes do
- * not look like a request, the request is an ACK (never answered), or there is no usable
- * top Via to send the response to: such input is dropped.
+ * not look like a request, the request is an ACK (never answered), or it has no Via at all
+ * (nothing a client could match the response with): such input is dropped. A Via that cannot
+ * be read is copied as it came (the client recognises its own text) and `via` is undefined.
  */
 export function malformedRequestResponse(
   data: Buffer,
@@ -69,23 +73,25 @@ export function malformedRequestResponse(
 
   const headers: Header[] = [];
   let via: Via | undefined;
+  let first = true;
   for (const h of found) {
     if (h.key !== 'via') continue;
     let values: string[];
     try {
       values = splitList(h.value);
     } catch {
-      if (via === undefined) return undefined;
-      headers.push({ name: 'Via', key: 'via', value: h.value });
-      continue;
+      values = [h.value];
     }
     for (const value of values) {
-      if (via === undefined) {
+      if (first) {
+        first = false;
         try {
           const parsed = parseVia(value);
           via = stampVia(parsed, source) ?? parsed;
         } catch {
-          return undefined;
+          // Unreadable (RFC 4475 §3.1.2.1 badinv01): the whole header goes back as it came.
+          headers.push({ name: 'Via', key: 'via', value: clean(h.value, 1024) });
+          break;
         }
         headers.push({ name: 'Via', key: 'via', value: formatVia(via) });
       } else {
@@ -93,7 +99,7 @@ export function malformedRequestResponse(
       }
     }
   }
-  if (via === undefined) return undefined;
+  if (first) return undefined;
 
   const names: Record<string, string> = { from: 'From', to: 'To', 'call-id': 'Call-ID', cseq: 'CSeq' };
   for (const key of ['from', 'to', 'call-id', 'cseq']) {

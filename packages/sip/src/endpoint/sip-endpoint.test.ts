@@ -174,15 +174,30 @@ describe('malformed input', () => {
     expect(h.peer.received[0]!.flow.id).toBe(flow.id);
   });
 
-  it('drops what cannot be answered: garbage, a malformed response, a malformed ACK, no usable Via', async () => {
+  it('answers a request whose top Via cannot be read with 400 to its source, that Via copied as it came (RFC 4475 badinv01)', async () => {
+    for (const protocol of ['udp', 'tcp'] as const) {
+      const h = createEndpointHarness({ protocol });
+      const flow = await h.peer.send(
+        requestText('OPTIONS').replace(/Via: .*\n/, 'Via: SIP/2.0/UDP 192.0.2.15;;,;,,\n'),
+        h.toEndpoint,
+      );
+      await settle();
+      const text = h.peer.garbage.map((b) => b.toString()).concat(h.peer.received.map((r) => r.data.toString()));
+      expect(text).toHaveLength(1);
+      expect(text[0]).toMatch(/^SIP\/2\.0 400 Bad Request/);
+      expect(text[0]).toContain('\r\nVia: SIP/2.0/UDP 192.0.2.15;;,;,,\r\n');
+      expect(text[0]).toContain('\r\nCall-ID: call-1@test\r\n');
+      expect(h.peer.received.concat([]).every((r) => r.flow.id === flow.id)).toBe(true);
+      expect(h.endpoint.stats.malformedAnswered).toBe(1);
+    }
+  });
+
+  it('drops what cannot be answered: garbage, a malformed response, a malformed ACK, no Via', async () => {
     const h = createEndpointHarness();
     const inputs = [
       '\u0000\u0001\u0002 binary noise',
       'SIP/2.0 200 OK\nVia: SIP/2.0/UDP 127.0.0.2;branch=z9hG4bK-r\nCSeq: x\n\n',
       requestText('ACK', { toTag: 't' }).replace('Call-ID: call-1@test\n', ''),
-      requestText('OPTIONS')
-        .replace(/Via: .*\n/, 'Via: garbage here\n')
-        .replace('Call-ID: call-1@test\n', ''),
       requestText('OPTIONS').replace(/Via: .*\n/, ''),
     ];
     for (const text of inputs) await h.peer.send(text, h.toEndpoint);

@@ -121,6 +121,13 @@ export class SipEndpoint implements TransportDelegate {
     }
   }
 
+  /** TransportDelegate: a stream request that could not be framed; answered 400 when it can be (never throws). */
+  onUnframed(data: Buffer, reason: string, flow: Flow): void {
+    this.stats.messagesReceived++;
+    // RFC 3261 §18.3: Content-Length MUST be used on streams; the request is answered 400 before the close.
+    this.malformed(data, new SipParseError(`Content-Length: ${reason.replace(/^content-length-/, '')}`), flow);
+  }
+
   /** TransportDelegate: a connection closed. */
   onFlowClosed(flow: Flow): void {
     const user = this.user;
@@ -225,7 +232,12 @@ export class SipEndpoint implements TransportDelegate {
     const answer = malformedRequestResponse(data, error, flow.remote);
     if (answer === undefined) return;
     this.stats.malformedAnswered++;
-    this.send(answer.response, responseTarget(answer.via, flow)).then(undefined, () => {});
+    // A top Via too broken to read: the response goes back where the request came from (§18.2.2 for streams, RFC 3581 for UDP).
+    const target =
+      answer.via !== undefined
+        ? responseTarget(answer.via, flow)
+        : { protocol: flow.protocol, address: flow.remote.address, port: flow.remote.port, flowId: flow.id };
+    this.send(answer.response, target).then(undefined, () => {});
   }
 
   private fail(error: TransportError): Promise<Flow> {

@@ -42,6 +42,8 @@ export interface TestUaOptions {
   userAgent?: string | undefined;
   /** WebSocket only: the `.invalid` host naming this client (a reconnecting client keeps its own). */
   wsHost?: string | undefined;
+  /** The local address to send from (default 127.0.0.1): any of 127.0.0.0/8 stands for another host. */
+  localAddress?: string | undefined;
 }
 
 /** What the UA does with an incoming initial INVITE. */
@@ -196,8 +198,9 @@ export class TestUa {
       this.sentBy = host;
       this.contactUri = `sip:${o.user}@${host};transport=ws`;
     } else {
-      this.sentBy = `127.0.0.1:${io.localPort}`;
-      this.contactUri = `sip:${o.user}@127.0.0.1:${io.localPort}${o.transport === 'tcp' ? ';transport=tcp' : ''}`;
+      const host = o.localAddress ?? '127.0.0.1';
+      this.sentBy = `${host}:${io.localPort}`;
+      this.contactUri = `sip:${o.user}@${host}:${io.localPort}${o.transport === 'tcp' ? ';transport=tcp' : ''}`;
     }
     this.viaTransport = o.transport.toUpperCase();
   }
@@ -217,7 +220,7 @@ export class TestUa {
       const sock = createSocket('udp4');
       sock.on('message', (msg, rinfo) => deliver(msg, false, { address: rinfo.address, port: rinfo.port }));
       sock.on('error', () => {});
-      await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => sock.bind(0, o.localAddress ?? '127.0.0.1', resolve));
       io = {
         send: (data, to) => sock.send(data, to?.port ?? o.server.port, to?.address ?? o.server.host),
         close: () => {
@@ -230,7 +233,7 @@ export class TestUa {
         localPort: sock.address().port,
       };
     } else if (o.transport === 'tcp') {
-      const sock = connect({ host: o.server.host, port: o.server.port });
+      const sock = connect({ host: o.server.host, port: o.server.port, localAddress: o.localAddress });
       const framer = new StreamFramer({
         onMessage: (m) => deliver(Buffer.from(m), true),
         onPing: () => sock.write('\r\n'),
@@ -245,7 +248,9 @@ export class TestUa {
       });
       io = { send: (data) => sock.write(data), close: () => sock.destroy(), localPort: sock.localPort ?? 0 };
     } else {
-      const sock = new WebSocket(`ws://${o.server.host}:${o.server.port}/sip`, 'sip');
+      const sock = new WebSocket(`ws://${o.server.host}:${o.server.port}/sip`, 'sip', {
+        localAddress: o.localAddress,
+      });
       sock.on('message', (data: Buffer) => deliver(Buffer.from(data), false));
       sock.on('error', () => {});
       sock.on('close', markClosed);
