@@ -2,7 +2,7 @@
  * Composition root: wires config, store, directory, SIP stack, registrar, proxy and HTTP
  * into one running server. Default wiring happens here and nowhere else.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { resolveSrv } from 'node:dns/promises';
 import { fileURLToPath } from 'node:url';
 import { DigestAuthenticator, SipEndpoint, type SendTarget, type Transport } from '@handset/sip';
@@ -55,6 +55,9 @@ import { bridgeLocationEvents } from './events/location-events-adapter.js';
 import { createSmtpMailer } from './notify/mailer.js';
 import { WebhookService } from './notify/webhook-service.js';
 import { openStore } from './store/open-store.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
+import { nodeIdentity } from './cluster/node-identity.js';
+import type { SharedLocation } from './cluster/shared-location.js';
 
 /** A running Handset. */
 export interface HandsetServer {
@@ -68,6 +71,8 @@ export interface HandsetServer {
   /** Bound SIP ports by protocol. */
   readonly sipPorts: Readonly<Partial<Record<'udp' | 'tcp' | 'tls' | 'ws' | 'wss', number>>>;
   readonly logger: Logger;
+  /** This node in its cluster (REDIS_URL), else undefined. */
+  readonly cluster: ClusterNode | undefined;
   /** Stops listening, ends calls, writes what is pending, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -112,9 +117,25 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     // ioredis is loaded only for a cluster: loading it turns String.prototype into a dictionary-mode
     // object in V8 (its `class VerbatimString extends String`), and every string method call in the
     // SIP parser then goes through a generic property load (see docs/benchmarks.md, 2026-12-03).
+    const prefix = config.cluster.redisPrefix;
     const relay = config.redisUrl
-      ? await (await import('./events/redis-event-relay.js')).RedisEventRelay.connect({ url: config.redisUrl, logger })
+      ? await (
+          await import('./events/redis-event-relay.js')
+        ).RedisEventRelay.connect({ url: config.redisUrl, logger, channel: `${prefix}events` })
       : undefined;
+    // A cluster node: identity, membership and the shared location over Redis (cluster/).
+    const cluster = config.redisUrl
+      ? await (
+          await import('./cluster/cluster-node.js')
+        ).ClusterNode.connect({
+          url: config.redisUrl,
+          prefix,
+          identity: await nodeIdentity(config.dataDir, config.cluster.nodeId),
+          heartbeatMs: config.cluster.heartbeatMs,
+          logger,
+        })
+      : undefined;
+    if (cluster) cleanups.push(() => cluster.close());
     const bus = new EventBus({ logger, relay });
     cleanups.push(() => bus.close());
     bridgeDirectoryEvents((l) => services.events.on('change', l), bus);
@@ -146,6 +167,12 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     cleanups.push(() => subscribers.close());
     directory.onChange((domain?: string) => void subscribers.reload(domain));
     services.events.on('change', (c) => void subscribers.reload(c.domain));
+    if (cluster) {
+      // Every node's caches follow a change made through any node, within a Redis round trip.
+      directory.onChange((domain?: string) => cluster.invalidate(domain));
+      services.events.on('change', (c) => cluster.invalidate(c.domain));
+      cluster.onInvalidate((domain) => void subscribers.reload(domain));
+    }
     const apiAuth = new ApiAuthenticator({ tokens: services.tokens, sessions: services.sessions });
     // Softphone provisioning: sessiontalk.* settings in the shared registry, codes keyed off the server key.
     defineSessionTalkSettings(services.settingsRegistry);
@@ -177,9 +204,14 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     };
     const cdrs = new CdrRepository(store);
 
-    const location = new LocationService({ persistence: new BindingRepository(store), logger });
+    // One node: in memory, written behind to the store. A cluster: the shared record in Redis
+    // decides, and this is the node's copy of it (not persisted: a restarted node reads Redis).
+    const location = cluster
+      ? new LocationService({ logger, run: cluster.identity.run, expireVia: (b) => cluster.expireBinding(b) })
+      : new LocationService({ persistence: new BindingRepository(store), logger });
     await location.start();
     cleanups.push(() => location.close());
+    const shared: SharedLocation | undefined = cluster ? await cluster.shareLocation(location) : undefined;
     bridgeLocationEvents(location, bus);
 
     const callEvents = new CallEventsAdapter(bus);
@@ -267,8 +299,13 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
             flow.protocol === 'wss' ||
             b.regId !== undefined ||
             b.contactUri.includes('.invalid')
-          )
-            location.remove(b);
+          ) {
+            if (shared === undefined) location.remove(b);
+            else
+              shared
+                .remove(b, { mode: 'exact' })
+                .catch((err: unknown) => logger.warn({ err, aor: b.aor }, 'could not remove a binding'));
+          }
         }
       },
     };
@@ -282,6 +319,21 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
         registrations: location.size,
         activeCalls: calls.active,
         sip: sipPorts,
+        ...(cluster
+          ? {
+              node: cluster.identity.id,
+              run: cluster.identity.run,
+              cluster: cluster.members().map((m) => ({
+                id: m.id,
+                alive: m.alive,
+                self: m.id === cluster.identity.id,
+                host: m.host,
+                sip: m.sip,
+                http: m.http,
+                lastSeen: new Date(m.lastSeen).toISOString(),
+              })),
+            }
+          : {}),
       }),
     };
     metrics = new ServerMetrics({
@@ -289,6 +341,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       transactions: () => endpoint.layer.serverCount + endpoint.layer.clientCount,
       activeCalls: () => calls.active,
       udpQueueDrops: () => udp.queueDrops,
+      ...(cluster ? { node: cluster.identity.id, clusterMembers: () => cluster.members() } : {}),
     });
     const m = metrics;
     for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const) {
@@ -361,8 +414,18 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       clock: Date.now,
     });
     const authMetrics = { authFailure: (reason: string) => m.authFailures.inc({ reason }) };
+    // Cluster Path entries (RFC 3327) carry flow tokens of their own key: never shown to a phone.
+    const pathTokens = cluster
+      ? new FlowTokenCodec(createHmac('sha256', key).update('handset cluster path tokens').digest())
+      : undefined;
+    if (shared && pathTokens) {
+      const via = `${identity.sentBy('tcp')};transport=tcp;lr`;
+      shared.pathFor = (b) =>
+        `<sip:${pathTokens.encode({ protocol: b.transport, address: b.sourceAddress, port: b.sourcePort, flowId: b.flowId })}@${via}>`;
+    }
     const registrar = new Registrar({
       location,
+      shared,
       directory: subscribers,
       authenticator,
       limiter,
@@ -388,8 +451,18 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       groups: availableMembersOnly(services.groups, webphoneState),
       metrics: authMetrics,
       logger,
+      pathTokens,
+      reachable: cluster ? (b) => cluster.reachable(b) : undefined,
     });
     service.bind({ layer: endpoint.layer, registrar, proxy });
+
+    await cluster?.join({
+      host: config.publicHost,
+      sip: sipPorts,
+      http: httpPort,
+      version: HANDSET_VERSION,
+      startedAt: new Date().toISOString(),
+    });
 
     if (opts.runFile !== false) {
       await writeRunFile(config.dataDir, { pid: process.pid, httpPort, adminToken });
@@ -412,6 +485,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       httpsPort,
       sipPorts,
       logger,
+      cluster,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

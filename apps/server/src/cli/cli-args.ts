@@ -6,6 +6,7 @@ import { CliError } from './cli-error.js';
 export type CliInvocation =
   | { kind: 'help' }
   | { kind: 'start' }
+  | { kind: 'key-show' }
   | { kind: 'admin'; command: AdminCommand; json: boolean }
   /** `users import`: the CLI reads the file, then sends its text as a users.import command. */
   | { kind: 'import'; file: string; domain: string; json: boolean }
@@ -50,6 +51,8 @@ export const USAGE = `Usage: handset <command>
   superadmin create <email> --password <p> [--name <n>]
                                           add a system superadmin (or --password-stdin)
   db migrate                              bring the database schema up to date
+  key show                                print the server key (HANDSET_SECRET_KEY), which every
+                                          node of a cluster must share; data dir owner only
   activations create <ext>@<domain> [--png <file>] [--json]
                                           a softphone activation code: prints the QR text on
                                           its last line; --png writes the QR image
@@ -104,6 +107,11 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
     return { kind: 'start' };
   }
   const cmd = `${group} ${action ?? ''}`.trim();
+  if (cmd === 'key show') {
+    allow();
+    args(0, '');
+    return { kind: 'key-show' };
+  }
 
   switch (cmd) {
     case 'domains add': {
@@ -126,7 +134,11 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       const role = values.role;
       if (role !== undefined && role !== 'owner' && role !== 'admin' && role !== 'agent')
         throw new CliError('USAGE', '--role must be owner, admin or agent');
-      const extra = { role: role as 'owner' | 'admin' | 'agent' | undefined, loginPassword: values['login-password'], phone: values.phone };
+      const extra = {
+        role: role as 'owner' | 'admin' | 'agent' | undefined,
+        loginPassword: values['login-password'],
+        phone: values.phone,
+      };
       if (values['password-stdin']) {
         if (values.password !== undefined)
           throw new CliError('USAGE', 'give either --password or --password-stdin, not both');
@@ -181,7 +193,11 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       allow('json');
       if (rest.length < 1) throw new CliError('USAGE', 'usage: handset groups members <ext>@<domain> <member-ext>...');
       const { ext, domain } = splitAddress(rest[0]!);
-      return { kind: 'admin', json, command: { command: 'groups.members', args: { domain, ext, members: rest.slice(1) } } };
+      return {
+        kind: 'admin',
+        json,
+        command: { command: 'groups.members', args: { domain, ext, members: rest.slice(1) } },
+      };
     }
     case 'groups list':
       allow('domain', 'json');
@@ -190,7 +206,11 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
     case 'tokens create':
       allow('name', 'json');
       args(1, '<email> [--name <n>]');
-      return { kind: 'admin', json, command: { command: 'tokens.create', args: { email: rest[0]!, name: values.name } } };
+      return {
+        kind: 'admin',
+        json,
+        command: { command: 'tokens.create', args: { email: rest[0]!, name: values.name } },
+      };
     case 'superadmin create': {
       allow('password', 'password-stdin', 'name', 'json');
       args(1, '<email> --password <p> [--name <n>]');
@@ -204,7 +224,10 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       return {
         kind: 'admin',
         json,
-        command: { command: 'superadmin.create', args: { email: rest[0]!, password: values.password, name: values.name } },
+        command: {
+          command: 'superadmin.create',
+          args: { email: rest[0]!, password: values.password, name: values.name },
+        },
       };
     }
     case 'db migrate':
