@@ -216,7 +216,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
 
     const callEvents = new CallEventsAdapter(bus);
     const calls = new CallTracker({
-      sink: callEvents.wrapSink(cdrs),
+      // In a cluster each CDR says which node handled the call.
+      sink: callEvents.wrapSink(
+        cluster ? { insert: (cdr) => cdrs.insert({ ...cdr, node: cluster.identity.id }) } : cdrs,
+      ),
       logger,
       dialogTimeoutMs: config.proxy.dialogTimeoutS * 1000,
     });

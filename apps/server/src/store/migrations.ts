@@ -301,4 +301,9 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index webphone_user_state_domain_idx on webphone_user_state (domain_id)`,
     ],
   },
+  {
+    version: 40,
+    name: 'cdrs.node: which cluster node handled the call',
+    statements: [`alter table cdrs add column node text`],
+  },
 ];
