@@ -28,21 +28,9 @@ BALANCER_PORT=""
 clog() { printf '%s\n' "$*" >&2; }
 cdie() { clog "cluster: $*"; exit 1; }
 
-# A port free on 127.0.0.1 for both TCP and UDP.
-cluster_free_port() {
-  node -e '
-    const net = require("node:net"), dgram = require("node:dgram");
-    (async () => {
-      for (let i = 0; i < 50; i++) {
-        const port = await new Promise((ok, ko) => { const s = net.createServer(); s.once("error", ko);
-          s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); }); });
-        const udp = await new Promise((ok) => { const s = dgram.createSocket("udp4"); s.once("error", () => ok(false));
-          s.bind(port, "127.0.0.1", () => s.close(() => ok(true))); });
-        if (udp) { console.log(port); return; }
-      }
-      process.exit(1);
-    })();'
-}
+# shellcheck source=../lib/free-port.sh
+source "$CLUSTER_ROOT/bench/lib/free-port.sh"
+cluster_free_port() { free_port; }
 
 # Creates the cluster's database (unless DATABASE_URL is set).
 cluster_database() {

@@ -79,6 +79,11 @@ function answer(localPort: number, calls: number) {
   });
 }
 
+/** A baresip phone for `user`, registering at 127.0.0.1:`port` (a node or the balancer). */
+function phone(user: string, port: number, transport: 'udp' | 'tcp', toneHz: number): Promise<BaresipAgent> {
+  return startBaresip({ user, domain: DOMAIN, password: benchPassword(user), proxyPort: port, transport, toneHz });
+}
+
 describe.skipIf(!shared)('cluster: 3 nodes on PostgreSQL and Redis behind Kamailio dispatcher', () => {
   const s = shared as ClusterShared;
 
@@ -139,23 +144,9 @@ describe.skipIf(!shared)('cluster: 3 nodes on PostgreSQL and Redis behind Kamail
   it('a phone on a TCP connection to node 3 and one on UDP at node 1 call each other (Path, flow tokens)', async () => {
     const agents: BaresipAgent[] = [];
     try {
-      const tcp = await startBaresip({
-        user: '2020',
-        domain: DOMAIN,
-        password: benchPassword('2020'),
-        proxyPort: nodes[2]!.sipPort,
-        transport: 'tcp',
-        toneHz: 440,
-      });
+      const tcp = await phone('2020', nodes[2]!.sipPort, 'tcp', 440);
       agents.push(tcp);
-      const udp = await startBaresip({
-        user: '2021',
-        domain: DOMAIN,
-        password: benchPassword('2021'),
-        proxyPort: nodes[0]!.sipPort,
-        transport: 'udp',
-        toneHz: 880,
-      });
+      const udp = await phone('2021', nodes[0]!.sipPort, 'udp', 880);
       agents.push(udp);
       await Promise.all([tcp.waitForRegistered(), udp.waitForRegistered()]);
       const [stored] = await sharedBindings(s, `2020@${DOMAIN}`);
@@ -210,14 +201,7 @@ describe.skipIf(!shared)('cluster: 3 nodes on PostgreSQL and Redis behind Kamail
       expect(r.successful, `${r.describe()}\n${lb.output().slice(-2000)}`).toBe(1);
     }
     // A TCP phone held by node 2 (its connection dies with the node).
-    const held = await startBaresip({
-      user: '2034',
-      domain: DOMAIN,
-      password: benchPassword('2034'),
-      proxyPort: nodes[1]!.sipPort,
-      transport: 'tcp',
-      toneHz: 440,
-    });
+    const held = await phone('2034', nodes[1]!.sipPort, 'tcp', 440);
     let rescued: BaresipAgent | undefined;
     try {
       await held.waitForRegistered();
@@ -254,25 +238,11 @@ describe.skipIf(!shared)('cluster: 3 nodes on PostgreSQL and Redis behind Kamail
 
       // It registers again through the balancer and is reachable.
       await held.stop();
-      rescued = await startBaresip({
-        user: '2034',
-        domain: DOMAIN,
-        password: benchPassword('2034'),
-        proxyPort: lb.port,
-        transport: 'udp',
-        toneHz: 440,
-      });
+      rescued = await phone('2034', lb.port, 'udp', 440);
       await rescued.waitForRegistered();
       const uasRescued = answer(calleePorts[1]!, 1);
       await new Promise((r) => setTimeout(r, 300));
-      const caller = await startBaresip({
-        user: '2035',
-        domain: DOMAIN,
-        password: benchPassword('2035'),
-        proxyPort: nodes[2]!.sipPort,
-        transport: 'udp',
-        toneHz: 880,
-      });
+      const caller = await phone('2035', nodes[2]!.sipPort, 'udp', 880);
       try {
         await caller.waitForRegistered();
         const call = await callAndHangUp(caller, rescued, 1_000);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { dropPrefix } from '../../../apps/server/src/cluster/cluster-test-support.js';
 import { createTestDatabase, type TestDatabase } from '../../../apps/server/src/store/test-databases.js';
 import { freePort, startHandset, type HandsetProcess } from './handset.js';
 
@@ -35,12 +36,7 @@ export async function clusterShared(): Promise<ClusterShared | undefined> {
     key: randomBytes(32).toString('base64'),
     redis,
     async drop() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
+      await dropPrefix(redis, prefix);
       redis.disconnect();
       await db.drop();
     },
