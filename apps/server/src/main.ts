@@ -410,12 +410,14 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       nonceTtlMs: config.auth.nonceTtlS * 1000,
       algorithms: config.auth.digestAlgorithms,
     });
-    const limiter = new AuthFailureLimiter({
+    const limiterOptions = {
       maxFailures: config.auth.maxFailures,
       windowMs: config.auth.windowS * 1000,
       blockMs: config.auth.blockS * 1000,
       clock: Date.now,
-    });
+    };
+    // In a cluster the failures are counted across the nodes (N nodes do not allow N times the attempts).
+    const limiter = cluster ? await cluster.sharedLimiter(limiterOptions) : new AuthFailureLimiter(limiterOptions);
     const authMetrics = { authFailure: (reason: string) => m.authFailures.inc({ reason }) };
     // Cluster Path entries (RFC 3327) carry flow tokens of their own key: never shown to a phone.
     const pathTokens = cluster

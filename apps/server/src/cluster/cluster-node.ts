@@ -9,6 +9,8 @@ import type { Binding } from '../registrar/binding.js';
 import type { LocationService } from '../registrar/location-service.js';
 import { ClusterMembership, type ClusterMember, type NodeAdvert } from './cluster-membership.js';
 import type { NodeIdentity } from './node-identity.js';
+import type { AuthFailureLimiterOptions } from '../registrar/auth-failure-limiter.js';
+import { SharedAuthFailureLimiter } from './shared-auth-failure-limiter.js';
 import { SharedLocation } from './shared-location.js';
 
 /** Options of {@link ClusterNode.connect}. */
@@ -27,6 +29,7 @@ const MAX_INVALIDATION_BYTES = 512;
 export class ClusterNode {
   private membership: ClusterMembership | undefined;
   private shared: SharedLocation | undefined;
+  private limiter: SharedAuthFailureLimiter | undefined;
   private readonly invalidated = new Set<(domain: string | undefined) => void>();
   private closed = false;
 
@@ -85,6 +88,19 @@ export class ClusterNode {
     });
     first = false;
     return shared;
+  }
+
+  /** The brute-force limiter with counts and blocks shared by the cluster. */
+  async sharedLimiter(options: AuthFailureLimiterOptions): Promise<SharedAuthFailureLimiter> {
+    const limiter = new SharedAuthFailureLimiter({
+      ...options,
+      redis: this.redis,
+      prefix: this.o.prefix,
+      logger: this.o.logger,
+    });
+    this.limiter = limiter;
+    await this.sub.subscribe(limiter.channel);
+    return limiter;
   }
 
   /** The sweep's hook (LocationServiceOptions.expireVia). */
@@ -158,6 +174,10 @@ export class ClusterNode {
   private receive(channel: string, message: string): void {
     if (channel === this.shared?.channel) {
       this.shared.handleMessage(message);
+      return;
+    }
+    if (channel === this.limiter?.channel) {
+      this.limiter.handleMessage(message);
       return;
     }
     if (channel !== this.invalidationChannel || message.length > MAX_INVALIDATION_BYTES) return;
