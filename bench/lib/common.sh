@@ -20,21 +20,8 @@ KAMAILIO_STARTED_BY_US=""
 log() { printf '%s\n' "$*" >&2; }
 die() { log "bench: $*"; exit 1; }
 
-# A port free on 127.0.0.1 for both TCP and UDP.
-free_port() {
-  node -e '
-    const net = require("node:net"), dgram = require("node:dgram");
-    (async () => {
-      for (let i = 0; i < 50; i++) {
-        const port = await new Promise((ok, ko) => { const s = net.createServer(); s.once("error", ko);
-          s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); }); });
-        const udp = await new Promise((ok) => { const s = dgram.createSocket("udp4"); s.once("error", () => ok(false));
-          s.bind(port, "127.0.0.1", () => s.close(() => ok(true))); });
-        if (udp) { console.log(port); return; }
-      }
-      process.exit(1);
-    })();'
-}
+# shellcheck source=free-port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/free-port.sh"
 
 # Runs a command with the environment the server and the CLI share (the CLI finds the running server
 # through it): `timeout N env "${HANDSET_ENV[@]}" node ...`.

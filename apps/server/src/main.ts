@@ -2,7 +2,7 @@
  * Composition root: wires config, store, directory, SIP stack, registrar, proxy and HTTP
  * into one running server. Default wiring happens here and nowhere else.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { resolveSrv } from 'node:dns/promises';
 import { fileURLToPath } from 'node:url';
 import { DigestAuthenticator, SipEndpoint, type SendTarget, type Transport } from '@handset/sip';
@@ -71,6 +71,9 @@ import { AdapterGateway } from './adapters/adapter-gateway.js';
 import { registerAdapterRoutes } from './adapters/adapter-routes.js';
 import { createAdapters } from './adapters/adapter-wiring.js';
 import { PROVIDER_PATH, SYSCLIENT_PATH } from '@handset/device-adapter';
+import type { ClusterNode } from './cluster/cluster-node.js';
+import { nodeIdentity } from './cluster/node-identity.js';
+import type { SharedLocation } from './cluster/shared-location.js';
 
 /** A running Handset. */
 export interface HandsetServer {
@@ -86,6 +89,8 @@ export interface HandsetServer {
   readonly logger: Logger;
   /** The media plane (rtpengine anchoring). */
   readonly media: MediaPlane;
+  /** This node in its cluster (REDIS_URL), else undefined. */
+  readonly cluster: ClusterNode | undefined;
   /** Stops listening, ends calls, writes what is pending, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -130,9 +135,25 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     // ioredis is loaded only for a cluster: loading it turns String.prototype into a dictionary-mode
     // object in V8 (its `class VerbatimString extends String`), and every string method call in the
     // SIP parser then goes through a generic property load (see docs/benchmarks.md, 2026-12-03).
+    const prefix = config.cluster.redisPrefix;
     const relay = config.redisUrl
-      ? await (await import('./events/redis-event-relay.js')).RedisEventRelay.connect({ url: config.redisUrl, logger })
+      ? await (
+          await import('./events/redis-event-relay.js')
+        ).RedisEventRelay.connect({ url: config.redisUrl, logger, channel: `${prefix}events` })
       : undefined;
+    // A cluster node: identity, membership and the shared location over Redis (cluster/).
+    const cluster = config.redisUrl
+      ? await (
+          await import('./cluster/cluster-node.js')
+        ).ClusterNode.connect({
+          url: config.redisUrl,
+          prefix,
+          identity: await nodeIdentity(config.dataDir, config.cluster.nodeId),
+          heartbeatMs: config.cluster.heartbeatMs,
+          logger,
+        })
+      : undefined;
+    if (cluster) cleanups.push(() => cluster.close());
     const bus = new EventBus({ logger, relay });
     cleanups.push(() => bus.close());
     bridgeDirectoryEvents((l) => services.events.on('change', l), bus);
@@ -168,6 +189,12 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     cleanups.push(() => subscribers.close());
     directory.onChange((domain?: string) => void subscribers.reload(domain));
     services.events.on('change', (c) => void subscribers.reload(c.domain));
+    if (cluster) {
+      // Every node's caches follow a change made through any node, within a Redis round trip.
+      directory.onChange((domain?: string) => cluster.invalidate(domain));
+      services.events.on('change', (c) => cluster.invalidate(c.domain));
+      cluster.onInvalidate((domain) => void subscribers.reload(domain));
+    }
     const apiAuth = new ApiAuthenticator({ tokens: services.tokens, sessions: services.sessions });
     // Softphone provisioning: sessiontalk.* settings in the shared registry, codes keyed off the server key.
     defineSessionTalkSettings(services.settingsRegistry);
@@ -236,9 +263,14 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     cleanups.push(() => adapters.close());
     apiRoutes.push((v1: FastifyInstance) => registerAdapterRoutes(v1, { adapters }));
 
-    const location = new LocationService({ persistence: new BindingRepository(store), logger });
+    // One node: in memory, written behind to the store. A cluster: the shared record in Redis
+    // decides, and this is the node's copy of it (not persisted: a restarted node reads Redis).
+    const location = cluster
+      ? new LocationService({ logger, run: cluster.identity.run, expireVia: (b) => cluster.expireBinding(b) })
+      : new LocationService({ persistence: new BindingRepository(store), logger });
     await location.start();
     cleanups.push(() => location.close());
+    const shared: SharedLocation | undefined = cluster ? await cluster.shareLocation(location) : undefined;
     bridgeLocationEvents(location, bus);
 
     // rtpengine: external, a private one, or none (then calls that need it get 488).
@@ -247,7 +279,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
 
     const callEvents = new CallEventsAdapter(bus);
     const calls = new CallTracker({
-      sink: callEvents.wrapSink(cdrs),
+      // In a cluster each CDR says which node handled the call.
+      sink: callEvents.wrapSink(
+        cluster ? { insert: (cdr) => cdrs.insert({ ...cdr, node: cluster.identity.id }) } : cdrs,
+      ),
       logger,
       dialogTimeoutMs: config.proxy.dialogTimeoutS * 1000,
     });
@@ -330,8 +365,13 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
             flow.protocol === 'wss' ||
             b.regId !== undefined ||
             b.contactUri.includes('.invalid')
-          )
-            location.remove(b);
+          ) {
+            if (shared === undefined) location.remove(b);
+            else
+              shared
+                .remove(b, { mode: 'exact' })
+                .catch((err: unknown) => logger.warn({ err, aor: b.aor }, 'could not remove a binding'));
+          }
         }
       },
     };
@@ -346,6 +386,21 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
         activeCalls: calls.active,
         sip: sipPorts,
         media: { anchor: config.media.anchor, rtpengine: media.source, available: media.plane.available },
+        ...(cluster
+          ? {
+              node: cluster.identity.id,
+              run: cluster.identity.run,
+              cluster: cluster.members().map((m) => ({
+                id: m.id,
+                alive: m.alive,
+                self: m.id === cluster.identity.id,
+                host: m.host,
+                sip: m.sip,
+                http: m.http,
+                lastSeen: new Date(m.lastSeen).toISOString(),
+              })),
+            }
+          : {}),
       }),
     };
     metrics = new ServerMetrics({
@@ -353,6 +408,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       transactions: () => endpoint.layer.serverCount + endpoint.layer.clientCount,
       activeCalls: () => calls.active,
       udpQueueDrops: () => udp.queueDrops,
+      ...(cluster ? { node: cluster.identity.id, clusterMembers: () => cluster.members() } : {}),
     });
     const m = metrics;
     for (const e of ['registered', 'refreshed', 'unregistered', 'expired'] as const) {
@@ -440,12 +496,23 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       nonceTtlMs: config.auth.nonceTtlS * 1000,
       algorithms: config.auth.digestAlgorithms,
     });
-    const limiter = new AuthFailureLimiter({
+    const limiterOptions = {
       maxFailures: config.auth.maxFailures,
       windowMs: config.auth.windowS * 1000,
       blockMs: config.auth.blockS * 1000,
       clock: Date.now,
-    });
+    };
+    // In a cluster the failures are counted across the nodes (N nodes do not allow N times the attempts).
+    const limiter = cluster ? await cluster.sharedLimiter(limiterOptions) : new AuthFailureLimiter(limiterOptions);
+    // Cluster Path entries (RFC 3327) carry flow tokens of their own key: never shown to a phone.
+    const pathTokens = cluster
+      ? new FlowTokenCodec(createHmac('sha256', key).update('handset cluster path tokens').digest())
+      : undefined;
+    if (shared && pathTokens) {
+      const via = `${identity.sentBy('tcp')};transport=tcp;lr`;
+      shared.pathFor = (b) =>
+        `<sip:${pathTokens.encode({ protocol: b.transport, address: b.sourceAddress, port: b.sourcePort, flowId: b.flowId })}@${via}>`;
+    }
     const sipPolicies = new SipDomainPolicies({
       source: async (domain) => {
         const id = await services.domains.idOf(CLI_PRINCIPAL, domain);
@@ -468,6 +535,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     });
     const registrar = new Registrar({
       location,
+      shared,
       directory: subscribers,
       auth: sipAuth,
       policy: config.registrar,
@@ -492,6 +560,8 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       metrics: { responseDropped: (reason) => m.responsesDropped.inc({ reason }) },
       media: media.plane,
       logger,
+      pathTokens,
+      reachable: cluster ? (b) => cluster.reachable(b) : undefined,
     });
     service.bind({ layer: endpoint.layer, registrar, proxy });
     // check-sync NOTIFYs go out through the endpoint; files name the bound SIP ports.
@@ -503,6 +573,14 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     desk.files.attachSip({
       host: config.publicHost,
       ports: { udp: udp.local.port, tcp: tcp.local.port, ...(tls ? { tls: tls.local.port } : {}) },
+    });
+
+    await cluster?.join({
+      host: config.publicHost,
+      sip: sipPorts,
+      http: httpPort,
+      version: HANDSET_VERSION,
+      startedAt: new Date().toISOString(),
     });
 
     if (opts.runFile !== false) {
@@ -527,6 +605,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       httpsPort,
       sipPorts,
       logger,
+      cluster,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

@@ -7,6 +7,7 @@ import { parseLineOptions } from './device-commands.js';
 export type CliInvocation =
   | { kind: 'help' }
   | { kind: 'start' }
+  | { kind: 'key-show' }
   | { kind: 'admin'; command: AdminCommand; json: boolean }
   /** `users import`: the CLI reads the file, then sends its text as a users.import command. */
   | { kind: 'import'; file: string; domain: string; json: boolean }
@@ -51,6 +52,8 @@ export const USAGE = `Usage: handset <command>
   superadmin create <email> --password <p> [--name <n>]
                                           add a system superadmin (or --password-stdin)
   db migrate                              bring the database schema up to date
+  key show                                print the server key (HANDSET_SECRET_KEY), which every
+                                          node of a cluster must share; data dir owner only
   activations create <ext>@<domain> [--png <file>] [--json]
                                           a softphone activation code: prints the QR text on
                                           its last line; --png writes the QR image
@@ -126,6 +129,11 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
     return { kind: 'start' };
   }
   const cmd = `${group} ${action ?? ''}`.trim();
+  if (cmd === 'key show') {
+    allow();
+    args(0, '');
+    return { kind: 'key-show' };
+  }
 
   switch (cmd) {
     case 'domains add': {

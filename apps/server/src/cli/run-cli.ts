@@ -21,6 +21,7 @@ import { StoreError } from '../store/store-error.js';
 import { sendAdminCommand } from './admin-client.js';
 import { executeAdminCommand, type AdminCommand, type AdminResult } from './admin-commands.js';
 import { parseCliArgs, USAGE } from './cli-args.js';
+import { showServerKey } from '../cluster/key-show.js';
 import { CliError } from './cli-error.js';
 import { formatAdminResult } from './cli-output.js';
 import { readRunFile } from './run-file.js';
@@ -53,6 +54,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0;
       case 'start':
         return await io.start();
+      case 'key-show':
+        io.stdout.write((await showServerKey(loadServerConfig(io.env, io.cwd))) + '\n');
+        return 0;
       case 'admin':
         io.stdout.write(formatAdminResult(await dispatch(inv.command, io), inv.json));
         return 0;

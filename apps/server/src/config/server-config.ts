@@ -115,12 +115,24 @@ export interface ServerConfig {
   mail: MailConfig;
   /** REDIS_URL: shares live events between the nodes of a cluster; undefined runs single-node. */
   redisUrl: string | undefined;
+  /** Cluster settings (used when {@link redisUrl} is set). */
+  cluster: ClusterConfig;
   /** Softphone provisioning (the SessionTalk endpoint). */
   provisioning: ProvisioningConfig;
   /** HANDSET_PARALLEL_SCAVENGE: V8's young-generation collector on worker threads (see runtime-tuning.ts). */
   parallelScavenge: ParallelScavengeSetting;
   /** Media anchoring through rtpengine. */
   media: MediaConfig;
+}
+
+/** How this node takes part in a cluster (REDIS_URL). */
+export interface ClusterConfig {
+  /** HANDSET_NODE_ID; undefined: derived once and kept in `<dataDir>/node-id`. */
+  nodeId: string | undefined;
+  /** HANDSET_REDIS_PREFIX: every Redis key and channel of this cluster starts with it (default `handset:`). */
+  redisPrefix: string;
+  /** HANDSET_CLUSTER_HEARTBEAT_MS: how often a node says it is alive; it is taken for dead after 3 missed beats. */
+  heartbeatMs: number;
 }
 
 /** Limits of the public provisioning endpoint. */
@@ -266,6 +278,15 @@ const envSchema = z
     HANDSET_DIALOG_TIMEOUT_S: positiveInt(7 * 86_400).default(14_400),
     HANDSET_SMTP_URL: urlWithScheme(['smtp', 'smtps']).optional(),
     REDIS_URL: urlWithScheme(['redis', 'rediss']).optional(),
+    HANDSET_NODE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, dot, dash or underscore')
+      .optional(),
+    HANDSET_REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1-64 letters, digits, colon, dot, dash or underscore')
+      .default('handset:'),
+    HANDSET_CLUSTER_HEARTBEAT_MS: positiveInt(60_000).default(1000),
     HANDSET_MAIL_FROM: z
       .string()
       .regex(/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address, or Name <address>')
@@ -450,6 +471,11 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
     ice: { urls: e.HANDSET_TURN_URLS ?? [], turnSecret: e.HANDSET_TURN_SECRET, turnTtlS: e.HANDSET_TURN_TTL_S },
     mail: { smtpUrl: e.HANDSET_SMTP_URL, from: e.HANDSET_MAIL_FROM },
     redisUrl: e.REDIS_URL,
+    cluster: {
+      nodeId: e.HANDSET_NODE_ID,
+      redisPrefix: e.HANDSET_REDIS_PREFIX,
+      heartbeatMs: e.HANDSET_CLUSTER_HEARTBEAT_MS,
+    },
     provisioning: { rateLimitPerMinute: e.HANDSET_PROVISION_RATE_LIMIT },
     parallelScavenge: e.HANDSET_PARALLEL_SCAVENGE,
     media: {

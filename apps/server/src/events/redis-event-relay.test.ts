@@ -4,26 +4,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EventBus } from './event-bus.js';
 import type { PlatformEvent } from './platform-event.js';
 import { RedisEventRelay } from './redis-event-relay.js';
+import { TEST_REDIS_URL, testRedisUp } from '../cluster/cluster-test-support.js';
 
-const REDIS_URL = process.env.HANDSET_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
-/** Whether the test Redis answers (locally the tests skip without it; CI must have it). */
-async function redisUp(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch (err) {
-    if (process.env.CI) throw new Error(`Redis for tests is not reachable at ${REDIS_URL}`, { cause: err });
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const up = await redisUp();
+const up = await testRedisUp();
 const channel = `handset:test:${randomBytes(4).toString('hex')}`;
 const relays: RedisEventRelay[] = [];
 afterAll(async () => {

@@ -9,6 +9,10 @@ export interface MetricsSources {
   connections?(): number;
   /** Datagrams lost between the UDP I/O thread and the SIP thread because a queue was full (running totals). */
   udpQueueDrops?(): { received: number; sent: number };
+  /** Cluster: this node's id. */
+  node?: string;
+  /** Cluster: the members known, alive or not. */
+  clusterMembers?(): ReadonlyArray<{ id: string; alive: boolean }>;
 }
 
 /** The server's metrics. */
@@ -95,6 +99,30 @@ export class ServerMetrics {
         this.inc({ direction: 'received' }, now.received - reported.received);
         this.inc({ direction: 'sent' }, now.sent - reported.sent);
         reported = now;
+      },
+    });
+    this.clusterGauges(sources, registers);
+  }
+
+  /** Cluster gauges: `handset_node_info{node}` and `handset_cluster_member_up{node}` (1 alive, 0 down). */
+  private clusterGauges(sources: MetricsSources, registers: Registry[]): void {
+    const node = sources.node;
+    const members = sources.clusterMembers;
+    if (node === undefined || members === undefined) return;
+    new Gauge({
+      name: 'handset_node_info',
+      help: 'This node of the cluster (HANDSET_NODE_ID), always 1',
+      labelNames: ['node'],
+      registers,
+    }).set({ node }, 1);
+    new Gauge({
+      name: 'handset_cluster_member_up',
+      help: 'Cluster members this node knows: 1 while its heartbeat is seen, 0 once lost',
+      labelNames: ['node'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of members()) this.set({ node: m.id }, m.alive ? 1 : 0);
       },
     });
   }

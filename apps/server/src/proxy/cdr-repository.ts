@@ -23,14 +23,14 @@ export interface CdrBatchOptions {
  * instead of one each (on PGlite every commit is synchronous file I/O), and nothing to build per row.
  */
 const INSERT = `insert into cdrs (id, domain, call_id, caller, callee, caller_device, callee_device, started_at,
-    answered_at, ended_at, duration_s, billable_s, disposition, sip_status, sip_reason, hangup_by)
+    answered_at, ended_at, duration_s, billable_s, disposition, sip_status, sip_reason, hangup_by, node)
   select coalesce(r.id, gen_random_uuid()), r.domain, r.call_id, r.caller, r.callee, r.caller_device, r.callee_device,
     r.started_at, r.answered_at, r.ended_at, r.duration_s, r.billable_s, r.disposition, r.sip_status, r.sip_reason,
-    r.hangup_by
+    r.hangup_by, r.node
   from jsonb_to_recordset(`;
 const INSERT_TAIL = `::jsonb) as r(id uuid, domain text, call_id text, caller text, callee text, caller_device text,
     callee_device text, started_at timestamptz, answered_at timestamptz, ended_at timestamptz, duration_s double precision,
-    billable_s double precision, disposition text, sip_status integer, sip_reason text, hangup_by text)`;
+    billable_s double precision, disposition text, sip_status integer, sip_reason text, hangup_by text, node text)`;
 
 type Queued = { cdr: Cdr; done: () => void; failed: (err: unknown) => void };
 
@@ -114,6 +114,7 @@ export class CdrRepository {
       sipStatus: r.sipStatus,
       sipReason: r.sipReason ?? undefined,
       hangupBy: (r.hangupBy ?? undefined) as CdrHangupBy | undefined,
+      ...(r.node === null ? {} : { node: r.node }),
     }));
   }
 }
@@ -137,5 +138,6 @@ function toRecord(cdr: Cdr): Record<string, unknown> {
     sip_status: cdr.sipStatus,
     sip_reason: cdr.sipReason ?? null,
     hangup_by: cdr.hangupBy ?? null,
+    node: cdr.node ?? null,
   };
 }

@@ -30,4 +30,6 @@ export interface Cdr {
   sipStatus: number;
   sipReason?: string | undefined;
   hangupBy?: CdrHangupBy | undefined;
+  /** Cluster: the node (HANDSET_NODE_ID) that handled the call. */
+  node?: string | undefined;
 }

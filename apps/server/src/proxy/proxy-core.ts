@@ -80,12 +80,22 @@ export interface ProxyOptions {
   /** When set, calls between ends that speak different media go through rtpengine. */
   media?: MediaPlane | undefined;
   logger?: Logger;
+  /**
+   * Cluster: the codec of this cluster's Path entries (RFC 3327), which name a node and a flow it
+   * holds. A request routed by another node to one of them is sent on that flow (the other node
+   * authenticated the caller); these tokens never leave the cluster (unlike Record-Route ones).
+   */
+  pathTokens?: FlowTokenCodec | undefined;
+  /** Cluster: false for a binding that cannot be reached now (its flow was held by a node that died). */
+  reachable?: ((binding: Binding) => boolean) | undefined;
 }
 
 /** Result of Route pre-processing (§16.4). */
 interface RouteInfo {
   /** Set when one of our Record-Route entries named the flow to use next. */
   flowTarget: SendTarget | undefined;
+  /** Set when one of our cluster Path entries named the flow: the request comes from another node. */
+  pathTarget?: SendTarget | undefined;
   /** True when at least one Route entry was ours. */
   routedByUs: boolean;
 }
@@ -222,6 +232,7 @@ export class ProxyCore {
     }
     const info = this.preprocessRoutes(req);
     const inDialog = req.to.params.has('tag');
+    if (info.pathTarget !== undefined && !inDialog) return this.routeFromNode(txn, info.pathTarget);
     if (inDialog) return this.routeInDialog(txn, info);
     if (info.flowTarget === undefined && req.getHeaders('route').length === 0) {
       // Keep-alive OPTIONS to the server or to a served domain (no user part) are answered here, unauthenticated.
@@ -260,6 +271,7 @@ export class ProxyCore {
   /** §16.4: pops our own Route entries; a flow token in the last one says where to go. */
   private preprocessRoutes(req: SipRequest): RouteInfo {
     let flow: SendTarget | undefined;
+    let pathTarget: SendTarget | undefined;
     let routedByUs = false;
     // Strict routing by the previous hop: the Request-URI is ours, the real one is the last Route.
     const ruri = req.requestUri;
@@ -279,13 +291,37 @@ export class ProxyCore {
       if (!this.o.identity.isUs(u)) break;
       req.removeFirstValue('route');
       routedByUs = true;
-      flow = this.tokenTarget(u) ?? flow;
+      const byPath = u.user === undefined ? undefined : this.o.pathTokens?.decode(u.user);
+      if (byPath !== undefined) pathTarget = byPath;
+      else flow = this.tokenTarget(u) ?? flow;
     }
-    return { flowTarget: flow, routedByUs };
+    return { flowTarget: flow, routedByUs, pathTarget };
   }
 
   private tokenTarget(u: SipUri): SendTarget | undefined {
     return u.user === undefined ? undefined : this.o.flowTokens.decode(u.user);
+  }
+
+  /**
+   * RFC 3327 §5.4 / RFC 5626 §5.3: another node of the cluster routed a request to a binding whose
+   * flow this node holds (our Path entry): sent on that flow, Record-Routed both ways so the
+   * dialog's later requests pass here too. A flow that closed is 430 Flow Failed.
+   */
+  private routeFromNode(txn: ServerTransactionLike, target: SendTarget): void {
+    const req = txn.request;
+    if (target.protocol !== 'udp' && !this.o.layer.isFlowOpen(target)) {
+      txn.respond(createResponse(req, 430, { reason: 'Flow Failed', toTag: 'flow' }));
+      return;
+    }
+    decrementMaxForwards(req);
+    if (DIALOG_CREATING.has(req.method)) {
+      req.prependHeader('Record-Route', this.recordRoute(flowTarget(txn.flow)));
+      req.prependHeader('Record-Route', this.recordRoute(target));
+    }
+    req.prependHeader('Via', this.viaValue(target, newBranch()));
+    const fwd = new Forwarding({ layer: this.o.layer, server: txn, ringTimeoutMs: this.o.ringTimeoutMs });
+    this.track(txn, fwd);
+    fwd.addBranch(req, target, describeTarget(target));
   }
 
   /** In-dialog requests follow the route set we Record-Routed (§16.12 / §12.2). */
@@ -585,6 +621,7 @@ export class ProxyCore {
     b: Binding,
     loopKey: string,
   ): Promise<{ request: SipRequest; target: SendTarget } | undefined> {
+    if (this.o.reachable?.(b) === false) return undefined;
     const out = new SipRequest(
       req.method,
       b.contactUri,

@@ -31,4 +31,10 @@ export interface Binding {
   userAgent?: string | undefined;
   q?: number | undefined;
   receivedAt: number;
+  /** Cluster only: the node (HANDSET_NODE_ID) that holds the flow the REGISTER came over. */
+  node?: string | undefined;
+  /** Cluster only: that node's run (its flows die with it). */
+  run?: string | undefined;
+  /** Cluster only: the shared record's revision (orders copies of one binding). */
+  rev?: number | undefined;
 }

@@ -43,6 +43,13 @@ export interface LocationServiceOptions {
   maxStoredExpiryLagMs?: number;
   /** Rows written between two `persistence.maintain()` calls (default: 10,000, or the number of bindings if more). */
   maintainEveryRows?: number;
+  /**
+   * Cluster: the sweep hands each binding that looks expired here to this function instead of
+   * removing it, since the shared record (maybe refreshed through another node) decides.
+   */
+  expireVia?: ((binding: Binding) => void) | undefined;
+  /** Cluster: this node's run; bindings of other runs are not indexed by flow (their flow ids name another process's flows). */
+  run?: string | undefined;
 }
 
 type PendingChange = { op: 'upsert'; binding: Binding } | { op: 'remove'; aor: string; key: string };
@@ -159,12 +166,36 @@ export class LocationService extends TypedEmitter<LocationEvents> {
     this.emit(reason, binding);
   }
 
-  /** Removes every binding whose expiry has passed; emits `expired` for each. */
+  /** Removes every binding whose expiry has passed; emits `expired` for each (or hands it to `expireVia`). */
   sweep(): void {
     const now = this.clock();
+    const via = this.options.expireVia;
     for (const map of this.byAor.values()) {
-      for (const b of map.values()) if (b.expiresAt <= now) this.remove(b, 'expired');
+      for (const b of map.values()) {
+        if (b.expiresAt > now) continue;
+        if (via !== undefined) via(b);
+        else this.remove(b, 'expired');
+      }
     }
+  }
+
+  /** Holds a binding written elsewhere (another node of a cluster): indexed; no event, nothing persisted. */
+  replicate(binding: Binding): void {
+    const existing = this.byAor.get(binding.aor)?.get(binding.key);
+    if (existing) this.unindex(existing);
+    this.index(binding);
+  }
+
+  /** Drops a binding removed elsewhere: no event, nothing persisted. Returns what was held. */
+  forget(aor: string, key: string): Binding | undefined {
+    const existing = this.byAor.get(aor)?.get(key);
+    if (existing) this.unindex(existing);
+    return existing;
+  }
+
+  /** Every binding held, expired ones not yet swept included. Do not modify. */
+  *all(): IterableIterator<Binding> {
+    for (const map of this.byAor.values()) yield* map.values();
   }
 
   /** Writes queued changes; concurrent calls are serialized. */
@@ -258,7 +289,7 @@ export class LocationService extends TypedEmitter<LocationEvents> {
     let map = this.byAor.get(b.aor);
     if (!map) this.byAor.set(b.aor, (map = new Map<string, Binding>()));
     map.set(b.key, b);
-    if (b.flowId !== undefined && b.flowId !== null) {
+    if (b.flowId !== undefined && b.flowId !== null && (b.run === undefined || b.run === this.options.run)) {
       let set = this.byFlow.get(b.flowId);
       if (!set) this.byFlow.set(b.flowId, (set = new Set()));
       set.add(b);

@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import type { Binding } from './binding.js';
 import type { LocationService } from './location-service.js';
 import type { SipAuthentication } from './sip-authentication.js';
+import type { SharedBindingWriter } from './shared-binding-writer.js';
 import type { SubscriberDirectory } from './subscriber-directory.js';
 
 /** RFC 3261 §20.19: delta-seconds above 2**32-1 are taken as 2**32-1. */
@@ -44,6 +45,11 @@ export interface RegistrarPolicy {
 /** Dependencies of the registrar. */
 export interface RegistrarOptions {
   location: LocationService;
+  /**
+   * Cluster: writes go through the shared record, which orders them (§10.3 step 7) across nodes;
+   * `location` is then this node's copy. Unset (one node): `location` alone, written in memory.
+   */
+  shared?: SharedBindingWriter | undefined;
   directory: SubscriberDirectory;
   /** Digest authentication with the domain policy and brute-force limits. */
   auth: SipAuthentication;
@@ -148,7 +154,9 @@ export class Registrar {
       if (headerExpires !== 0) return reply(400, { reason: 'Contact * requires Expires: 0' });
       for (const b of this.o.location.lookup(aor)) {
         if (b.callId === callId && cseq <= b.cseq) continue; // an older request must not win
-        this.o.location.remove(b);
+        if (this.o.shared) {
+          if (!(await this.o.shared.remove(b, { mode: 'request', callId, cseq }))) continue;
+        } else this.o.location.remove(b);
         this.afterRemoval(b, flow);
       }
       return stateful(this.ok(req, aor, false));
@@ -211,15 +219,21 @@ export class Registrar {
     for (const { binding, expires, existing } of changes) {
       if (expires === 0) {
         if (existing) {
-          this.o.location.remove(existing);
+          if (this.o.shared) {
+            if (!(await this.o.shared.remove(existing, { mode: 'request', callId, cseq }))) continue;
+          } else this.o.location.remove(existing);
           this.afterRemoval(existing, flow);
         }
         continue;
       }
-      this.o.location.save(binding);
+      if (this.o.shared) {
+        // §10.3 step 7, decided by the shared record: a newer REGISTER went through another node.
+        if (!(await this.o.shared.save(binding)))
+          return reply(500, { reason: 'Out of order REGISTER', headers: [['Retry-After', '1']] });
+      } else this.o.location.save(binding);
       if (flow.reliable) this.o.setFlowRegistered(flow, true);
     }
-    const live = this.enforceMaxContacts(aor, flow);
+    const live = this.o.shared ? await this.enforceSharedMaxContacts(aor, flow) : this.enforceMaxContacts(aor, flow);
     const response = this.ok(
       req,
       aor,
@@ -275,6 +289,17 @@ export class Registrar {
       this.afterRemoval(b, flow);
     }
     return live.slice(0, max);
+  }
+
+  /** {@link enforceMaxContacts} through the shared record (only the versions held here are evicted). */
+  private async enforceSharedMaxContacts(aor: string, flow: Flow): Promise<Binding[]> {
+    const live = this.o.location.lookup(aor);
+    const max = this.o.policy.maxContacts;
+    if (live.length <= max) return live;
+    for (const b of live.slice(max)) {
+      if (await this.o.shared!.remove(b, { mode: 'exact' })) this.afterRemoval(b, flow);
+    }
+    return this.o.location.lookup(aor).slice(0, max);
   }
 
   private afterRemoval(b: Binding, flow: Flow): void {

@@ -16,7 +16,8 @@ export async function verifyKeyId(store: Store, keyId: string): Promise<void> {
   if (row?.value !== keyId) {
     throw new StoreError(
       'KEY_MISMATCH',
-      'the server key differs from the one this database was set up with (check HANDSET_SECRET_KEY and <dataDir>/secret.key)',
+      'this server key differs from the one the database was set up with: every node sharing a database needs the same key. ' +
+        'Set HANDSET_SECRET_KEY to the key `handset key show` prints on the first node (or copy its <dataDir>/secret.key)',
     );
   }
 }

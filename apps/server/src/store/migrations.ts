@@ -506,5 +506,11 @@ export const MIGRATIONS: readonly Migration[] = [
       // A MAC is one phone in the whole server: a phone of one domain is never served another's file.
       `create unique index provisioning_devices_mac_key on provisioning_devices (mac)`,
     ],
+    ],
+  },
+  {
+    version: 40,
+    name: 'cdrs.node: which cluster node handled the call',
+    statements: [`alter table cdrs add column node text`],
   },
 ];

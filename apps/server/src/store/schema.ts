@@ -121,6 +121,8 @@ export const cdrs = pgTable(
     sipStatus: integer('sip_status').notNull(),
     sipReason: text('sip_reason'),
     hangupBy: text('hangup_by'),
+    /** Cluster: the node that handled the call (HANDSET_NODE_ID); null on a single node. */
+    node: text('node'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
