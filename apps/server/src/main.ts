@@ -30,6 +30,7 @@ import { removeRunFile, writeRunFile } from './cli/run-file.js';
 import { SecretBox } from './config/secret-box.js';
 import { loadSecretKey } from './config/secret-key.js';
 import { udpIoNativeWanted, udpIoThreadWanted } from './config/runtime-tuning.js';
+import { reachableInterfaceAddresses, WILDCARD_ADDRESSES } from './config/public-host.js';
 import type { ServerConfig } from './config/server-config.js';
 import { loadTlsMaterial } from './config/tls-material.js';
 import { TurnCredentials } from './config/turn-credentials.js';
@@ -345,7 +346,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     };
     const identity = new LocalIdentity(
       config.publicHost,
-      [config.bind, '127.0.0.1', '::1', 'localhost'].filter((h) => h !== '0.0.0.0' && h !== '::'),
+      // Bound to every interface, each address of the host means us (a phone may use any of them).
+      [config.bind, '127.0.0.1', '::1', 'localhost', ...reachableInterfaceAddresses()].filter(
+        (h) => !WILDCARD_ADDRESSES.has(h),
+      ),
       Object.entries(sipPorts).map(([protocol, port]) => ({ protocol: protocol as SendTarget['protocol'], port })),
     );
 
@@ -400,7 +404,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       'Handset is running',
     );
     if (config.publicHostIsDefault)
-      logger.warn({ publicHost: config.publicHost }, 'HANDSET_PUBLIC_HOST is not set; advertising a guess');
+      logger.info(
+        { publicHost: config.publicHost, source: config.publicHostSource },
+        'HANDSET_PUBLIC_HOST is not set; advertising the detected address',
+      );
 
     let closing: Promise<void> | undefined;
     return {

@@ -65,7 +65,8 @@ export async function startHandset(env: Record<string, string> = {}): Promise<Ha
   const child = spawn(process.execPath, [cliPath, 'start'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 30_000;
+  // A first start runs initdb (PGlite), which takes over 30 s on a loaded 2-core host.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`handset exited with ${child.exitCode}:\n${out}`);
     try {

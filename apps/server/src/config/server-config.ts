@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { decodeKey } from './key-encoding.js';
+import { guessPublicHost, type PublicHostSource } from './public-host.js';
 import type { ParallelScavengeSetting, UdpIoThreadSetting } from './runtime-tuning.js';
 import type { IceConfig } from './turn-credentials.js';
 
@@ -76,6 +77,8 @@ export interface ServerConfig {
   publicHost: string;
   /** True when HANDSET_PUBLIC_HOST was not set and {@link publicHost} is a guess (worth a warning). */
   publicHostIsDefault: boolean;
+  /** How {@link publicHost} was chosen (see public-host.ts); absent in hand-made configs. */
+  publicHostSource?: PublicHostSource;
   /** SIP over UDP and TCP. 0 = pick a free port. */
   sipPort: number;
   /** SIP over TLS, used only when {@link tls} is set. */
@@ -311,15 +314,13 @@ const envSchema = z
     }
   });
 
-const WILDCARDS = new Set(['0.0.0.0', '::']);
-
 /**
  * Reads and validates the server settings from the environment.
  *
- * HANDSET_PUBLIC_HOST defaults to the bind address when that is a specific address, and to
- * 127.0.0.1 when binding to every interface (0.0.0.0 or ::): guessing a LAN address could
- * advertise one that clients cannot reach, so a deployment that serves other machines must set
- * it (`publicHostIsDefault` lets the caller warn). DATABASE_URL=memory:// selects an in-memory
+ * HANDSET_PUBLIC_HOST defaults to the bind address when that is a specific address, and to the
+ * host's first non-loopback interface address when binding to every interface (0.0.0.0 or ::);
+ * `handset start` then refines it with the address of the default route (detectPublicHost).
+ * `publicHostIsDefault` lets the caller say it is a guess. DATABASE_URL=memory:// selects an in-memory
  * PGlite (tests). Throws a {@link ConfigError} naming every bad variable.
  */
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
@@ -354,13 +355,14 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       keyPath: resolve(dataDir, 'tls', 'key.pem'),
     };
   }
-  const publicHostGuess = WILDCARDS.has(e.HANDSET_BIND) ? '127.0.0.1' : e.HANDSET_BIND;
+  const guess = guessPublicHost(e.HANDSET_BIND);
   return {
     dataDir,
     database: e.DATABASE_URL ?? { kind: 'pglite', dir: resolve(dataDir, 'db') },
     bind: e.HANDSET_BIND,
-    publicHost: e.HANDSET_PUBLIC_HOST ?? publicHostGuess,
+    publicHost: e.HANDSET_PUBLIC_HOST ?? guess.host,
     publicHostIsDefault: e.HANDSET_PUBLIC_HOST === undefined,
+    publicHostSource: e.HANDSET_PUBLIC_HOST === undefined ? guess.source : 'environment',
     sipPort: e.HANDSET_SIP_PORT,
     sipTlsPort: e.HANDSET_SIP_TLS_PORT,
     httpPort: e.HANDSET_HTTP_PORT,
