@@ -7,14 +7,15 @@
  *   idle RSS      resident memory of the whole process tree (the process and every child it started),
  *                 sampled after BENCH_IDLE_S seconds of idleness, median of 5 samples one second apart
  *
- * Each build is measured as `node <cli> start` (what `./handset start` and the service unit run) and,
- * with BENCH_NPM=1, also as `npm start` (whose npm process stays resident above node).
+ * The build is measured as `./handset start` (the staleness check, then node in place of the shell:
+ * what the README and the service unit run) and as `npm start` (whose npm process stays resident
+ * above node); BENCH_BEFORE names another build's CLI, measured as `node <cli> start`.
  *
  *   npm run bench:start
  *   BENCH_BEFORE=.bench-out/before/apps/server/dist/cli/main.js npm run bench:start   (a second build beside it)
  *
  * Environment: BENCH_RUNS (3, restarts per build, median reported), BENCH_IDLE_S (5), BENCH_BEFORE,
- * BENCH_NPM. Ports are free ports on 127.0.0.1; the data directories are temporary and removed.
+ * BENCH_NPM (1; 0 skips the npm start row). Ports are free ports on 127.0.0.1; the data directories are temporary and removed.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
@@ -176,8 +177,8 @@ if (!existsSync(current)) {
 const rows = [];
 const before = process.env.BENCH_BEFORE;
 if (before) rows.push(await measure(`before (${before})`, process.execPath, [resolve(ROOT, before), 'start']));
-rows.push(await measure('node <cli> start', process.execPath, [current, 'start']));
-if (process.env.BENCH_NPM === '1') rows.push(await measure('npm start', 'npm', ['start', '--silent']));
+rows.push(await measure('./handset start', join(ROOT, 'handset'), ['start']));
+if (process.env.BENCH_NPM !== '0') rows.push(await measure('npm start', 'npm', ['start', '--silent']));
 
 console.log('\n| build | first start (s) | restart (s) | idle RSS, process tree (MB) |\n| --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.label} | ${r.firstStartS} | ${r.restartS} | ${r.idleRssMB} |`);
