@@ -300,7 +300,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     calls.on('ended', (cdr) => m.calls.inc({ disposition: cdr.disposition }));
 
     const adminToken = randomBytes(24).toString('base64url');
-    const http = buildHttpApp({ logger, metrics, health });
+    const http = buildHttpApp({ logger, metrics, health, metricsAccess: config.metrics });
     registerAdminRoute(http, { token: adminToken, directory, cdrs, activations: provisioning.codes, services });
     await registerProvisioningRoutes(http, provisioningRoutes);
     await registerApi(http, { services, auth: apiAuth, logger, routes: apiRoutes });
@@ -323,7 +323,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     let httpsPort: number | undefined;
     let wss: Transport | undefined;
     if (tlsMaterial) {
-      const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial });
+      const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial, metricsAccess: config.metrics });
       registerAdminRoute(https, { token: adminToken, directory, cdrs, activations: provisioning.codes, services });
       await registerProvisioningRoutes(https, provisioningRoutes);
       await registerApi(https, { services, auth: apiAuth, logger, routes: apiRoutes });

@@ -7,6 +7,7 @@ import { decodeKey } from './key-encoding.js';
 import { guessPublicHost, type PublicHostSource } from './public-host.js';
 import type { ParallelScavengeSetting, UdpIoThreadSetting } from './runtime-tuning.js';
 import type { IceConfig } from './turn-credentials.js';
+import { LOOPBACK_ONLY, parseAllowEntry, type MetricsAccessConfig } from '../metrics/metrics-access.js';
 
 /** pino log levels accepted by HANDSET_LOG_LEVEL. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -107,6 +108,8 @@ export interface ServerConfig {
   provisioning: ProvisioningConfig;
   /** HANDSET_PARALLEL_SCAVENGE: V8's young-generation collector on worker threads (see runtime-tuning.ts). */
   parallelScavenge: ParallelScavengeSetting;
+  /** Who may read GET /metrics (HANDSET_METRICS_ALLOW, HANDSET_METRICS_TOKEN). */
+  metrics: MetricsAccessConfig;
 }
 
 /** Limits of the public provisioning endpoint. */
@@ -265,6 +268,23 @@ const envSchema = z
       .optional(),
     HANDSET_TURN_TTL_S: positiveInt(7 * 86_400).default(86_400),
     HANDSET_PROVISION_RATE_LIMIT: wholeNumber(0, 10_000_000).default(60),
+    HANDSET_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    HANDSET_METRICS_ALLOW: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((a) => a.trim())
+          .filter((a) => a !== ''),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .refine((a) => parseAllowEntry(a) !== undefined, 'must list addresses or CIDR ranges, comma-separated'),
+        ),
+      )
+      .optional(),
     HANDSET_PARALLEL_SCAVENGE: z
       .enum(['auto', 'on', 'off'], { error: 'must be "auto", "on" or "off"' })
       .default('auto'),
@@ -336,7 +356,14 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       const got = input[name];
       const shown =
         got === undefined ||
-        ['HANDSET_SECRET_KEY', 'HANDSET_TURN_SECRET', 'DATABASE_URL', 'HANDSET_SMTP_URL', 'REDIS_URL'].includes(name)
+        [
+          'HANDSET_SECRET_KEY',
+          'HANDSET_TURN_SECRET',
+          'HANDSET_METRICS_TOKEN',
+          'DATABASE_URL',
+          'HANDSET_SMTP_URL',
+          'REDIS_URL',
+        ].includes(name)
           ? ''
           : ` (got "${got}")`;
       return `${name} ${i.message}${shown}`;
@@ -399,5 +426,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
     redisUrl: e.REDIS_URL,
     provisioning: { rateLimitPerMinute: e.HANDSET_PROVISION_RATE_LIMIT },
     parallelScavenge: e.HANDSET_PARALLEL_SCAVENGE,
+    metrics: { allow: e.HANDSET_METRICS_ALLOW ?? LOOPBACK_ONLY, token: e.HANDSET_METRICS_TOKEN },
   };
 }
