@@ -1,5 +1,5 @@
 /**
- * Web phone timings (issue 4's performance measures) in headless Chromium on loopback, against
+ * Web phone timings (the web phone's performance targets) in headless Chromium on loopback, against
  * the built Handset started as a child process on a seeded PGlite data dir:
  *
  *   npm run bench:webphone            (builds, then: npx tsx bench/webphone/webphone-bench.ts [--runs 20])

@@ -149,7 +149,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     services.events.on('change', (c) => void subscribers.reload(c.domain));
     const apiAuth = new ApiAuthenticator({ tokens: services.tokens, sessions: services.sessions });
     // Softphone provisioning: sessiontalk.* settings in the shared registry, codes keyed off the server key.
-    defineSessionTalkSettings(services.settingsRegistry);
+    defineSessionTalkSettings(services.settingsRegistry, { sipTls: config.tls !== undefined });
     defineWebphoneSettings(services.settingsRegistry);
     const provisioning = createProvisioning({
       store,
