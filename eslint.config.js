@@ -11,6 +11,7 @@ export default tseslint.config(
       '**/node_modules/**',
       'data/**',
       'bench/**/*.mjs',
+      'scripts/*.mjs',
       'packages/*/scripts/**/*.mjs',
       '**/*.config.ts',
       'eslint.config.js',

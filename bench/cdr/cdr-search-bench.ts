@@ -1,5 +1,5 @@
 /**
- * CDR search and user list latency on a large directory (issue 3's measure), through the same
+ * CDR search and user list latency on a large directory (the directory's performance target), through the same
  * services the REST API calls (CdrSearchService.search, UserService.list), on embedded PGlite
  * (in its worker thread, as the server runs it) and on PostgreSQL in the same run.
  *

@@ -5,10 +5,8 @@
 
 BENCH_ROOT="$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel 2>/dev/null \
   || (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd))"
-# CI may not clone the repo next to shared/: SHARED_DIR overrides the default ../shared.
-SHARED_DIR="${SHARED_DIR:-$BENCH_ROOT/../shared}"
-[ -d "$SHARED_DIR/bench/sip" ] || SHARED_DIR=/work/shared
-SHARED_DIR="$(cd "$SHARED_DIR" 2>/dev/null && pwd || echo "$SHARED_DIR")"
+# The SIPp scenarios, run.sh and the Kamailio anchor (kamailio.sh, kamailio-anchor.cfg) live in bench/sip.
+ANCHOR_DIR="$BENCH_ROOT/bench/sip"
 # HANDSET_CLI may point at another build of the CLI (same commands: start, domains add, users import).
 HANDSET_CLI="${HANDSET_CLI:-$BENCH_ROOT/apps/server/dist/cli/main.js}"
 KAMAILIO_PIDFILE="${KAMAILIO_PIDFILE:-/tmp/kamailio-anchor.pid}"
@@ -69,8 +67,8 @@ ensure_kamailio() {
   if [ -f "$KAMAILIO_PIDFILE" ] && kill -0 "$(cat "$KAMAILIO_PIDFILE")" 2>/dev/null; then
     log "kamailio anchor already running (pid $(cat "$KAMAILIO_PIDFILE")): using it, leaving it running"
   else
-    [ -x "$SHARED_DIR/bench/sip/kamailio.sh" ] || die "no $SHARED_DIR/bench/sip/kamailio.sh (set SHARED_DIR)"
-    "$SHARED_DIR/bench/sip/kamailio.sh" start >&2
+    [ -x "$ANCHOR_DIR/kamailio.sh" ] || die "no $ANCHOR_DIR/kamailio.sh"
+    "$ANCHOR_DIR/kamailio.sh" start >&2
     [ -f "$KAMAILIO_PIDFILE" ] && kill -0 "$(cat "$KAMAILIO_PIDFILE")" 2>/dev/null \
       || die "kamailio anchor did not start (see /tmp/kamailio-anchor.log)"
     KAMAILIO_STARTED_BY_US=1
@@ -85,7 +83,7 @@ bench_cleanup() {
     kill -KILL "$HANDSET_PID" 2>/dev/null || true
   fi
   HANDSET_PID=""
-  if [ -n "$KAMAILIO_STARTED_BY_US" ]; then "$SHARED_DIR/bench/sip/kamailio.sh" stop >/dev/null 2>&1 || true; fi
+  if [ -n "$KAMAILIO_STARTED_BY_US" ]; then "$ANCHOR_DIR/kamailio.sh" stop >/dev/null 2>&1 || true; fi
   KAMAILIO_STARTED_BY_US=""
   [ -n "${BENCH_KEEP:-}" ] && log "kept $BENCH_WORK" || rm -rf "$BENCH_WORK"
 }

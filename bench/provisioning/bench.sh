@@ -29,7 +29,7 @@
 #   HANDSET_PROVISION_RATE_LIMIT passed to Handset (0: off; at 60/min per source the storm would
 #                         be 429s after its first 60 requests, all from 127.0.0.1)         (0)
 #   HANDSET_NODE_FLAGS    e.g. --cpu-prof --cpu-prof-dir=/tmp/prof (see docs/benchmarks.md)
-#   SHARED_DIR, BENCH_KEEP=1  as in bench/sip/bench.sh
+#   BENCH_KEEP=1  as in bench/sip/bench.sh
 set -euo pipefail
 # 300 connections on each side, plus Handset's own; children inherit the limit.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"

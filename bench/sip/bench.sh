@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side SIP load: the built Handset against the Kamailio anchor, in one run, same SIPp scenarios
-# (../shared/bench/sip/run.sh), same counts. Prints each run.sh line, the ratios Handset/Kamailio and
+# (bench/sip/run.sh), same counts. Prints each run.sh line, the ratios Handset/Kamailio and
 # markdown rows ready to paste into docs/benchmarks.md. Appends nothing anywhere.
 #
 #   npm run bench:sip                     (builds first, then runs this)
@@ -21,7 +21,6 @@
 #                                    in docs/benchmarks.md); that figure is printed as the warm-up line.
 #   TRANSPORT                        SIPp transport passed to run.sh: u1 UDP, t1 TCP   (u1)
 #   HANDSET_SIP_PORT / HANDSET_HTTP_PORT   ports for Handset                      (free ports)
-#   SHARED_DIR                       the shared/ checkout                         (<repo>/../shared)
 #   KAMAILIO_TARGET                  anchor address                               (127.0.0.1:5070)
 #   BENCH_KEEP=1                     keep the temp dir (Handset log, data)
 #   BENCH_THREADS=1                  also print the CPU per scenario of each server thread
@@ -46,8 +45,8 @@ BENCH_TARGETS="${BENCH_TARGETS:-both}"; BENCH_PHASES="${BENCH_PHASES:-register c
 BENCH_REPEAT="${BENCH_REPEAT:-5}"; BENCH_WARMUP="${BENCH_WARMUP:-1}"
 KAMAILIO_TARGET="${KAMAILIO_TARGET:-127.0.0.1:5070}"
 export TRANSPORT="${TRANSPORT:-u1}"
-RUN_SH="$SHARED_DIR/bench/sip/run.sh"
-[ -x "$RUN_SH" ] || die "no $RUN_SH (set SHARED_DIR to the shared/ checkout)"
+RUN_SH="$BENCH_ROOT/bench/sip/run.sh"
+[ -x "$RUN_SH" ] || die "no $RUN_SH"
 command -v sipp >/dev/null || die "sipp not found: apt-get install -y sip-tester"
 case "$BENCH_TARGETS" in both | handset | kamailio) ;; *) die "BENCH_TARGETS must be both, handset or kamailio";; esac
 want() { [ "$BENCH_TARGETS" = both ] || [ "$BENCH_TARGETS" = "$1" ]; }

@@ -5,7 +5,7 @@
 // transactions, no persistence, no events: a calibration point, not a registrar. Run against it in the
 // same hour as `npm run bench:sip` to tell the cost of Node's sockets and event loop from Handset's own.
 //   node bench/sip/node-floor.mjs [--port 47000]  &
-//   bash ../shared/bench/sip/run.sh register 127.0.0.1:47000 30000 200
+//   bash bench/sip/run.sh register 127.0.0.1:47000 30000 200
 // After each burst (2 s without a request) it prints the REGISTERs answered with 200 and its own CPU
 // (user+system, every thread) per such scenario. Users are those of run.sh: <user>, password secret<user>,
 // domain 127.0.0.1. Stop it with Ctrl-C or kill.

@@ -10,7 +10,7 @@
 #   WS_CLIENTS / WS_CONCURRENCY / WS_HOLD / WS_KEEPALIVE / WS_SOURCE_IPS   (10000 / 200 / 30 / 25 / auto)
 #   BENCH_TARGETS   both | handset | kamailio                                (both)
 #   ANCHOR          private | shared                                         (private)
-#     private: a fresh Kamailio started here from ../shared/bench/sip/kamailio-anchor.cfg with its ports
+#     private: a fresh Kamailio started here from bench/sip/kamailio-anchor.cfg with its ports
 #              moved (free ports), tcp_max_connections raised to fit the clients and its shared memory
 #              sized to them (-m WS_CLIENTS/10+512 MB); stopped at exit. kamailio.sh's anchor cannot hold
 #              10,000 WS clients: 2048 TCP connections by default and -m 512 runs out near 6,000. A fresh
@@ -19,7 +19,7 @@
 #     shared:  the anchor of kamailio.sh (ws://127.0.0.1:5071/, pid file /tmp/kamailio-anchor.pid),
 #              started if not running; subject to the caps above.
 #   HANDSET_MAX_CONNECTIONS_PER_IP   passed to Handset                              (100000)
-#   SHARED_DIR, BENCH_KEEP=1  as in bench/sip/bench.sh
+#   BENCH_KEEP=1  as in bench/sip/bench.sh
 set -euo pipefail
 # 10,000 sockets on the generator's side plus as many on the server's: raise the descriptor limit
 # before anything is started (children inherit it). Root may raise the hard limit; others get the hard one.
@@ -40,8 +40,8 @@ log "descriptor limit: $(ulimit -n)"
 PRIVATE_KAMAILIO_PID=""
 # A private anchor: the shared cfg with its ports moved and the TCP connection cap raised.
 start_private_kamailio() {
-  local cfg_in="$SHARED_DIR/bench/sip/kamailio-anchor.cfg" cfg="$BENCH_WORK/kamailio-anchor.cfg"
-  [ -f "$cfg_in" ] || die "no $cfg_in (set SHARED_DIR)"
+  local cfg_in="$BENCH_ROOT/bench/sip/kamailio-anchor.cfg" cfg="$BENCH_WORK/kamailio-anchor.cfg"
+  [ -f "$cfg_in" ] || die "no $cfg_in"
   command -v kamailio >/dev/null || die "kamailio not found: apt-get install -y kamailio kamailio-websocket-modules"
   # Each WS connection costs Kamailio ~80 kB of shared memory (a 64 kB WS buffer plus the TCP
   # connection); the anchor's -m 512 runs out near 6,000 clients, so size the pool to the run.

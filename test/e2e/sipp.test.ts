@@ -8,7 +8,7 @@ import { exchangeTcp, exchangeUdp, optionsProbe } from './support/raw-sip.js';
 import { benchPassword, sippCalls, sippRegister } from './support/sipp-runs.js';
 import type { SippTransport } from './support/sipp.js';
 
-// SIPp (Debian sip-tester) runs the shared scenarios of ../shared/bench/sip against the built server.
+// SIPp (Debian sip-tester) runs the benchmark scenarios of bench/sip against the built server.
 const DOMAIN = 'example.test';
 
 function serverLog(h: HandsetProcess): string {

@@ -35,6 +35,7 @@ import { removeRunFile, writeRunFile } from './cli/run-file.js';
 import { SecretBox } from './config/secret-box.js';
 import { loadSecretKey } from './config/secret-key.js';
 import { udpIoNativeWanted, udpIoThreadWanted } from './config/runtime-tuning.js';
+import { reachableInterfaceAddresses, WILDCARD_ADDRESSES } from './config/public-host.js';
 import type { ServerConfig } from './config/server-config.js';
 import { loadTlsMaterial } from './config/tls-material.js';
 import { TurnCredentials } from './config/turn-credentials.js';
@@ -197,7 +198,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     }
     const apiAuth = new ApiAuthenticator({ tokens: services.tokens, sessions: services.sessions });
     // Softphone provisioning: sessiontalk.* settings in the shared registry, codes keyed off the server key.
-    defineSessionTalkSettings(services.settingsRegistry);
+    defineSessionTalkSettings(services.settingsRegistry, { sipTls: config.tls !== undefined });
     defineWebphoneSettings(services.settingsRegistry);
     defineSipSettings(services.settingsRegistry);
     const provisioning = createProvisioning({
@@ -419,7 +420,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     calls.on('ended', (cdr) => m.calls.inc({ disposition: cdr.disposition }));
 
     const adminToken = randomBytes(24).toString('base64url');
-    const http = buildHttpApp({ logger, metrics, health });
+    const http = buildHttpApp({ logger, metrics, health, metricsAccess: config.metrics });
     registerAdminRoute(http, { token: adminToken, directory, cdrs, activations: provisioning.codes, services, desk });
     await registerProvisioningRoutes(http, provisioningRoutes);
     await registerDeskPhoneRoutes(http, deskRoutes);
@@ -452,7 +453,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     let httpsPort: number | undefined;
     let wss: Transport | undefined;
     if (tlsMaterial) {
-      const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial });
+      const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial, metricsAccess: config.metrics });
       registerAdminRoute(https, {
         token: adminToken,
         directory,
@@ -487,7 +488,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     boundSipPorts = { udp: udp.local.port, tcp: tcp.local.port, ...(tls ? { tls: tls.local.port } : {}) };
     const identity = new LocalIdentity(
       config.publicHost,
-      [config.bind, '127.0.0.1', '::1', 'localhost'].filter((h) => h !== '0.0.0.0' && h !== '::'),
+      // Bound to every interface, each address of the host means us (a phone may use any of them).
+      [config.bind, '127.0.0.1', '::1', 'localhost', ...reachableInterfaceAddresses()].filter(
+        (h) => !WILDCARD_ADDRESSES.has(h),
+      ),
       Object.entries(sipPorts).map(([protocol, port]) => ({ protocol: protocol as SendTarget['protocol'], port })),
     );
 
@@ -592,7 +596,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       'Handset is running',
     );
     if (config.publicHostIsDefault)
-      logger.warn({ publicHost: config.publicHost }, 'HANDSET_PUBLIC_HOST is not set; advertising a guess');
+      logger.info(
+        { publicHost: config.publicHost, source: config.publicHostSource },
+        'HANDSET_PUBLIC_HOST is not set; advertising the detected address',
+      );
 
     let closing: Promise<void> | undefined;
     return {

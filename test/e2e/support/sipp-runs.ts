@@ -10,7 +10,7 @@ export interface SippTarget {
   readonly domain: string;
 }
 
-/** The bench convention shared with ../shared/bench/sip: user N has password `secretN`. */
+/** The convention of the bench/sip scenarios: user N has password `secretN`. */
 export function benchPassword(user: string): string {
   return `secret${user}`;
 }
@@ -51,7 +51,7 @@ export interface SippCallRun {
 }
 
 /**
- * What ../shared/bench/sip/run.sh call does, small: `callee` registers from a port (register-one.xml),
+ * What bench/sip/run.sh call does, small: `callee` registers from a port (register-one.xml),
  * call-uas.xml answers on that port, and call-uac.xml places one authenticated call per caller
  * (INVITE, 407, ACK, INVITE with credentials, 200, ACK, BYE, 200).
  */

@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 /** SIPp transport modes used here: one UDP socket, or one TCP connection. */
 export type SippTransport = 'u1' | 't1';
 
-/** Where the SIPp scenarios live (the copy of ../shared/bench/sip in test/e2e/fixtures/sipp, or `HANDSET_SIPP_SCENARIOS`). */
+/** Where the SIPp scenarios live (bench/sip, the ones the benchmarks run, or `HANDSET_SIPP_SCENARIOS`). */
 export const sippScenarioDir =
-  process.env.HANDSET_SIPP_SCENARIOS ?? fileURLToPath(new URL('../fixtures/sipp/', import.meta.url));
+  process.env.HANDSET_SIPP_SCENARIOS ?? fileURLToPath(new URL('../../../bench/sip/', import.meta.url));
 
-/** Absolute path of one shared scenario, e.g. `sippScenario('register.xml')`. */
+/** Absolute path of one scenario, e.g. `sippScenario('register.xml')`. */
 export function sippScenario(file: string): string {
   return join(sippScenarioDir, file);
 }

@@ -1,6 +1,7 @@
 /** The HTTP application: health, metrics, and (later issues) the REST API. SIP over WebSocket attaches to its server. */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { LOOPBACK_ONLY, MetricsAccess, type MetricsAccessConfig } from '../metrics/metrics-access.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 
 /** What /healthz reports. */
@@ -16,6 +17,8 @@ export interface HttpAppOptions {
   https?: { cert: string | Buffer; key: string | Buffer } | undefined;
   /** Largest request body accepted (default 1 MiB). */
   bodyLimit?: number;
+  /** Who may read /metrics (default: loopback only, no token). */
+  metricsAccess?: MetricsAccessConfig | undefined;
 }
 
 /** Builds the Fastify app (not yet listening). */
@@ -40,7 +43,23 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
   });
 
   app.get('/healthz', () => Promise.resolve({ status: 'ok', ...o.health.health() }));
-  app.get('/metrics', async (_req, reply) => {
+  const metricsAccess = new MetricsAccess(o.metricsAccess ?? { allow: LOOPBACK_ONLY, token: undefined });
+  app.get('/metrics', async (req, reply) => {
+    const verdict = metricsAccess.check(req.socket.remoteAddress, req.headers.authorization);
+    if (verdict === 'unauthorized') {
+      void reply.header('www-authenticate', 'Bearer realm="metrics"');
+      return reply
+        .status(401)
+        .send({ error: { code: 'UNAUTHORIZED', message: 'metrics need the bearer token HANDSET_METRICS_TOKEN' } });
+    }
+    if (verdict === 'forbidden') {
+      return reply.status(403).send({
+        error: {
+          code: 'FORBIDDEN',
+          message: 'metrics are open to HANDSET_METRICS_ALLOW (loopback by default) or with HANDSET_METRICS_TOKEN',
+        },
+      });
+    }
     void reply.header('content-type', o.metrics.contentType);
     return o.metrics.render();
   });

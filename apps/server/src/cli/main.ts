@@ -2,26 +2,39 @@
 /** The `handset` command: `start` runs the server; the other commands administer the directory. */
 import { pino } from 'pino';
 import { applyRuntimeTuning } from '../config/runtime-tuning.js';
+import { detectPublicHost } from '../config/public-host.js';
 import { loadServerConfig } from '../config/server-config.js';
+import { explainAddressInUse } from './port-in-use.js';
 import { runCli } from './run-cli.js';
+import { formatBanner, summarizeStartup } from './startup-banner.js';
 
 /** `handset start`: runs until SIGINT/SIGTERM, then closes everything in order. */
 async function start(): Promise<number> {
-  const config = loadServerConfig();
+  let config = loadServerConfig();
+  if (config.publicHostIsDefault) {
+    const detected = await detectPublicHost(config.bind);
+    config = { ...config, publicHost: detected.host, publicHostSource: detected.source };
+  }
   const logger = pino({ level: config.logLevel, base: { service: 'handset' } });
   // Before the server allocates anything: how V8 collects this process's garbage.
   const tuning = applyRuntimeTuning(config.parallelScavenge);
   logger.info(tuning, 'V8 runtime tuning');
   // Loaded lazily so that directory commands do not pay for the whole server.
-  const { startHandset } = await import('../main.js');
+  const { startHandset, HANDSET_VERSION } = await import('../main.js');
   let server: Awaited<ReturnType<typeof startHandset>>;
   try {
     server = await startHandset(config, { logger });
   } catch (err) {
-    logger.fatal({ err }, 'Handset failed to start');
-    process.stderr.write(`handset: cannot start: ${(err as Error).message}\n`);
+    const inUse = await explainAddressInUse(err, config);
+    if (inUse === undefined) logger.fatal({ err }, 'Handset failed to start');
+    process.stderr.write(`handset: cannot start: ${inUse ?? (err as Error).message}\n`);
     return 1;
   }
+  const summary = summarizeStartup(config, server, HANDSET_VERSION);
+  // A terminal gets the banner; a journal or a pipe gets the same facts as one JSON record.
+  if (process.stdout.isTTY) process.stdout.write(formatBanner(summary));
+  else logger.info({ startup: summary }, 'Handset started');
+  for (const w of summary.warnings) logger.warn(w);
   return new Promise<number>((done) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {

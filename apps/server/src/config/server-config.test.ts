@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
+import { reachableInterfaceAddresses } from './public-host.js';
 import { loadServerConfig } from './server-config.js';
 
 const load = (env: Record<string, string>) => loadServerConfig(env, '/srv/handset');
@@ -20,7 +21,8 @@ describe('loadServerConfig', () => {
     expect(c.dataDir).toBe('/srv/handset/data');
     expect(c.database).toEqual({ kind: 'pglite', dir: '/srv/handset/data/db' });
     expect(c.bind).toBe('0.0.0.0');
-    expect(c.publicHost).toBe('127.0.0.1');
+    // Every interface: the host's first reachable address (loopback only on a host without one).
+    expect(c.publicHost).toBe(reachableInterfaceAddresses()[0] ?? '127.0.0.1');
     expect(c.publicHostIsDefault).toBe(true);
     expect([c.sipPort, c.sipTlsPort, c.httpPort, c.httpsPort]).toEqual([5060, 5061, 8080, 8443]);
     expect(c.tls).toBeUndefined();

@@ -4,8 +4,10 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { decodeKey } from './key-encoding.js';
+import { guessPublicHost, type PublicHostSource } from './public-host.js';
 import type { ParallelScavengeSetting, UdpIoThreadSetting } from './runtime-tuning.js';
 import type { IceConfig } from './turn-credentials.js';
+import { LOOPBACK_ONLY, parseAllowEntry, type MetricsAccessConfig } from '../metrics/metrics-access.js';
 
 /** pino log levels accepted by HANDSET_LOG_LEVEL. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -91,6 +93,8 @@ export interface ServerConfig {
   publicHost: string;
   /** True when HANDSET_PUBLIC_HOST was not set and {@link publicHost} is a guess (worth a warning). */
   publicHostIsDefault: boolean;
+  /** How {@link publicHost} was chosen (see public-host.ts); absent in hand-made configs. */
+  publicHostSource?: PublicHostSource;
   /** SIP over UDP and TCP. 0 = pick a free port. */
   sipPort: number;
   /** SIP over TLS, used only when {@link tls} is set. */
@@ -123,6 +127,8 @@ export interface ServerConfig {
   parallelScavenge: ParallelScavengeSetting;
   /** Media anchoring through rtpengine. */
   media: MediaConfig;
+  /** Who may read GET /metrics (HANDSET_METRICS_ALLOW, HANDSET_METRICS_TOKEN). */
+  metrics: MetricsAccessConfig;
 }
 
 /** How this node takes part in a cluster (REDIS_URL). */
@@ -303,6 +309,23 @@ const envSchema = z
       .optional(),
     HANDSET_TURN_TTL_S: positiveInt(7 * 86_400).default(86_400),
     HANDSET_PROVISION_RATE_LIMIT: wholeNumber(0, 10_000_000).default(60),
+    HANDSET_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    HANDSET_METRICS_ALLOW: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((a) => a.trim())
+          .filter((a) => a !== ''),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .refine((a) => parseAllowEntry(a) !== undefined, 'must list addresses or CIDR ranges, comma-separated'),
+        ),
+      )
+      .optional(),
     HANDSET_PARALLEL_SCAVENGE: z
       .enum(['auto', 'on', 'off'], { error: 'must be "auto", "on" or "off"' })
       .default('auto'),
@@ -387,15 +410,13 @@ const envSchema = z
     }
   });
 
-const WILDCARDS = new Set(['0.0.0.0', '::']);
-
 /**
  * Reads and validates the server settings from the environment.
  *
- * HANDSET_PUBLIC_HOST defaults to the bind address when that is a specific address, and to
- * 127.0.0.1 when binding to every interface (0.0.0.0 or ::): guessing a LAN address could
- * advertise one that clients cannot reach, so a deployment that serves other machines must set
- * it (`publicHostIsDefault` lets the caller warn). DATABASE_URL=memory:// selects an in-memory
+ * HANDSET_PUBLIC_HOST defaults to the bind address when that is a specific address, and to the
+ * host's first non-loopback interface address when binding to every interface (0.0.0.0 or ::);
+ * `handset start` then refines it with the address of the default route (detectPublicHost).
+ * `publicHostIsDefault` lets the caller say it is a guess. DATABASE_URL=memory:// selects an in-memory
  * PGlite (tests). Throws a {@link ConfigError} naming every bad variable.
  */
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
@@ -411,7 +432,14 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       const got = input[name];
       const shown =
         got === undefined ||
-        ['HANDSET_SECRET_KEY', 'HANDSET_TURN_SECRET', 'DATABASE_URL', 'HANDSET_SMTP_URL', 'REDIS_URL'].includes(name)
+        [
+          'HANDSET_SECRET_KEY',
+          'HANDSET_TURN_SECRET',
+          'HANDSET_METRICS_TOKEN',
+          'DATABASE_URL',
+          'HANDSET_SMTP_URL',
+          'REDIS_URL',
+        ].includes(name)
           ? ''
           : ` (got "${got}")`;
       return `${name} ${i.message}${shown}`;
@@ -430,13 +458,14 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       keyPath: resolve(dataDir, 'tls', 'key.pem'),
     };
   }
-  const publicHostGuess = WILDCARDS.has(e.HANDSET_BIND) ? '127.0.0.1' : e.HANDSET_BIND;
+  const guess = guessPublicHost(e.HANDSET_BIND);
   return {
     dataDir,
     database: e.DATABASE_URL ?? { kind: 'pglite', dir: resolve(dataDir, 'db') },
     bind: e.HANDSET_BIND,
-    publicHost: e.HANDSET_PUBLIC_HOST ?? publicHostGuess,
+    publicHost: e.HANDSET_PUBLIC_HOST ?? guess.host,
     publicHostIsDefault: e.HANDSET_PUBLIC_HOST === undefined,
+    publicHostSource: e.HANDSET_PUBLIC_HOST === undefined ? guess.source : 'environment',
     sipPort: e.HANDSET_SIP_PORT,
     sipTlsPort: e.HANDSET_SIP_TLS_PORT,
     httpPort: e.HANDSET_HTTP_PORT,
@@ -486,5 +515,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, cwd = pro
       portMax: e.HANDSET_RTP_PORT_MAX,
       rtpAddress: e.HANDSET_RTP_ADDRESS,
     },
+    metrics: { allow: e.HANDSET_METRICS_ALLOW ?? LOOPBACK_ONLY, token: e.HANDSET_METRICS_TOKEN },
   };
 }

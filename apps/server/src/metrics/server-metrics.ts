@@ -27,7 +27,8 @@ export class ServerMetrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'handset_process_' });
+    // prom-client's names already start with process_ or nodejs_: handset_process_cpu_seconds_total.
+    collectDefaultMetrics({ register: this.registry, prefix: 'handset_' });
     this.sipMessages = new Counter({
       name: 'handset_sip_messages_total',
       help: 'SIP messages by direction (in/out) and kind (request/response)',

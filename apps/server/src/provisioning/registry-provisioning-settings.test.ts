@@ -86,3 +86,24 @@ describe('sessiontalk settings in the settings registry', () => {
     expect(await settings.get(domainId)).toMatchObject({ keyRotationS: 7200, qrExpirationS: 7200 });
   });
 });
+
+describe('sessiontalk.transport on a server without TLS', () => {
+  it('refuses tls, naming the key and the fix, and keeps udp and tcp', async () => {
+    const store = await openStore({ database: { kind: 'pglite', dir: undefined } });
+    try {
+      const registry = new SettingsRegistry();
+      defineSessionTalkSettings(registry, { sipTls: false });
+      const service = new SettingsService(store, registry);
+      const id = (await new DirectoryService(store, new SecretBox(randomBytes(32))).addDomain('plain.example')).id;
+      const err = await service.set(CLI_PRINCIPAL, 'sessiontalk.transport', 'tls', id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DirectoryError);
+      expect((err as DirectoryError).fields?.['sessiontalk.transport']).toMatch(/SIP over TLS is off.*HANDSET_TLS/);
+      expect(await service.get('sessiontalk.transport', id)).toBe('udp');
+      await service.set(CLI_PRINCIPAL, 'sessiontalk.transport', 'tcp', id);
+      expect(await service.get('sessiontalk.transport', id)).toBe('tcp');
+    } finally {
+      await store.close();
+    }
+    // An in-memory PGlite runs initdb: slow on a loaded host.
+  }, 180_000);
+});

@@ -12,8 +12,18 @@ import {
 } from './sessiontalk-settings.js';
 
 /** Declares every `sessiontalk.*` key in the settings registry. */
-export function defineSessionTalkSettings(registry: SettingsRegistry): void {
+export function defineSessionTalkSettings(registry: SettingsRegistry, server: { sipTls?: boolean } = {}): void {
   for (const [key, def] of Object.entries(SESSIONTALK_SETTINGS)) registry.define<unknown>(key, def);
+  // A server without TLS would hand new apps a line they cannot register with.
+  if (server.sipTls === false) {
+    registry.rule({
+      keys: ['sessiontalk.transport'],
+      check: (read) =>
+        read('sessiontalk.transport') === 'tls'
+          ? 'cannot be tls while SIP over TLS is off (set HANDSET_TLS_CERT and HANDSET_TLS_KEY, or HANDSET_TLS=self-signed)'
+          : undefined,
+    });
+  }
   registry.rule({
     keys: ['sessiontalk.qr_expiration', 'sessiontalk.key_rotation'],
     check(read) {

@@ -22,6 +22,13 @@ let db;
 let nextTxId = 1;
 /** Open transactions: the handle and how to finish it (true commits). @type {Map<number, {tx: Queryable, finish: (commit: boolean, replyId: number) => void}>} */
 const transactions = new Map();
+/**
+ * PostgreSQL's memory settings for the embedded database. Its default shared_buffers (128 MB) is
+ * allocated inside the WebAssembly memory and touched at start, and was most of an idle server's
+ * resident memory; 16 MB holds a small PBX's whole directory (an installation that outgrows it
+ * moves to PostgreSQL). Measured by `npm run bench:start` (docs/benchmarks.md).
+ */
+const MEMORY_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'temp_buffers=2MB', '-c', 'work_mem=2MB'];
 /** Thrown inside the transaction callback to make PGlite roll back (a sentinel, never reported). */
 const ROLLBACK = new Error('rolled back by the client');
 
@@ -94,7 +101,7 @@ function begin(open) {
 async function run(r) {
   switch (r.kind) {
     case 'open':
-      db = r.dataDir === undefined ? new PGlite() : new PGlite(r.dataDir);
+      db = new PGlite(r.dataDir, { startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS] });
       await db.waitReady;
       return null;
     case 'query':
