@@ -506,7 +506,6 @@ export const MIGRATIONS: readonly Migration[] = [
       // A MAC is one phone in the whole server: a phone of one domain is never served another's file.
       `create unique index provisioning_devices_mac_key on provisioning_devices (mac)`,
     ],
-    ],
   },
   {
     version: 40,
