@@ -98,7 +98,7 @@ describe('web phone <-> baresip through rtpengine', () => {
     rtpe = privateRtpengine(suite.handset);
     desk = await deskPhone(suite);
     web = await webPhone(suite);
-  }, 90_000);
+  }, 240_000);
   afterAll(async () => {
     rtpe?.close();
     await desk?.stop();
@@ -327,7 +327,7 @@ describe('web phone -> baresip without rtpengine', () => {
   beforeAll(async () => {
     suite = await startWebphoneSuite([WEB, DESK], { ...interopEnv, HANDSET_RTPENGINE_BIN: '/nonexistent/rtpengine' });
     desk = await deskPhone(suite);
-  }, 90_000);
+  }, 240_000);
   afterAll(async () => {
     await desk?.stop();
     await suite?.stop();

@@ -65,7 +65,8 @@ export async function startHandset(env: Record<string, string> = {}): Promise<Ha
   const child = spawn(process.execPath, [cliPath, 'start'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 30_000;
+  // A fresh embedded database takes most of a minute to open when the shared 2-core host is busy.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`handset exited with ${child.exitCode}:\n${out}`);
     try {
