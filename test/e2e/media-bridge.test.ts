@@ -6,6 +6,11 @@
  * rtpengine killed mid-call ends the call cleanly, and the next call works once it is back.
  * Without rtpengine, the web phone says the call is not possible, in words.
  */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaresip, type BaresipAgent } from './support/baresip.js';
 import { waitForCdrs } from './support/cdrs.js';
@@ -93,7 +98,7 @@ describe('web phone <-> baresip through rtpengine', () => {
     rtpe = privateRtpengine(suite.handset);
     desk = await deskPhone(suite);
     web = await webPhone(suite);
-  }, 90_000);
+  }, 240_000);
   afterAll(async () => {
     rtpe?.close();
     await desk?.stop();
@@ -239,6 +244,36 @@ describe('web phone <-> baresip through rtpengine', () => {
     );
   });
 
+  it('a SIPp caller playing G.711 RTP from a pcap reaches the web phone, which hears it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sipp-media-'));
+    try {
+      await writeFile(join(dir, 'callers.csv'), `SEQUENTIAL\n${DESK.ext};${DESK.password};${DOMAIN}\n`);
+      const scenario = fileURLToPath(new URL('../../bench/media/uac.xml', import.meta.url));
+      const args = [`127.0.0.1:${suite.handset.sipPort}`, '-sf', scenario, '-inf', join(dir, 'callers.csv')];
+      args.push('-s', WEB.ext, '-m', '1', '-d', '5000', '-t', 'u1', '-i', '127.0.0.1');
+      args.push('-p', String(await freePort()), '-mp', String(await freePort()), '-nostdin', '-timeout', '60');
+      let out = '';
+      const sipp = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      sipp.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+      const exited = new Promise<number | null>((resolve) => sipp.on('exit', resolve));
+      await button(web, 'Answer').waitFor(LONG);
+      await button(web, 'Answer').click();
+      await status(web, 'Connected');
+      await listenToRemoteAudio(web.page);
+      expect(await energyOver(web, 2000), `${context()}\n--- sipp ---\n${out}`).toBeGreaterThan(0.05);
+      expect(await exited, out).toBe(0);
+      await web.page.getByLabel('Number').waitFor(LONG);
+      await waitFor(
+        'no rtpengine session left',
+        () => rtpe.sessions(),
+        (n) => n === 0,
+        10_000,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rtpengine killed mid-call: both ends are hung up and the CDR is closed; the next call works once it is back', async () => {
     const since = desk.events().length;
     await web.page.getByLabel('Number').fill(DESK.ext);
@@ -292,7 +327,7 @@ describe('web phone -> baresip without rtpengine', () => {
   beforeAll(async () => {
     suite = await startWebphoneSuite([WEB, DESK], { ...interopEnv, HANDSET_RTPENGINE_BIN: '/nonexistent/rtpengine' });
     desk = await deskPhone(suite);
-  }, 90_000);
+  }, 240_000);
   afterAll(async () => {
     await desk?.stop();
     await suite?.stop();

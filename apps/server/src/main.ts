@@ -121,6 +121,10 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
   };
 
   try {
+    // rtpengine (external, a private one, or none) starts beside the rest; calls that need it and find
+    // none get 488. Its cleanup comes first so it runs last, after the calls it carries were ended.
+    const mediaStarting = startMediaPlane(config.media, { bind: config.bind, publicHost: config.publicHost }, logger);
+    cleanups.push(async () => (await mediaStarting).close());
     const key = await loadSecretKey(config);
     const store = await openStore(config, { logger });
     cleanups.push(() => store.close());
@@ -274,9 +278,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const shared: SharedLocation | undefined = cluster ? await cluster.shareLocation(location) : undefined;
     bridgeLocationEvents(location, bus);
 
-    // rtpengine: external, a private one, or none (then calls that need it get 488).
-    const media = await startMediaPlane(config.media, { bind: config.bind, publicHost: config.publicHost }, logger);
-    cleanups.push(() => media.close());
+    const media = await mediaStarting;
 
     const callEvents = new CallEventsAdapter(bus);
     const calls = new CallTracker({

@@ -21,7 +21,7 @@ export interface NgAddress {
 
 /** Options of {@link NgClient}. */
 export interface NgClientOptions extends NgAddress {
-  /** Wait this long for each attempt (default 500 ms). */
+  /** Wait this long for each attempt (default 1000 ms, as Kamailio's rtpengine module). */
   timeoutMs?: number;
   /** Attempts after the first (default 2). */
   retries?: number;
@@ -49,7 +49,7 @@ export class NgClient {
   readonly retries: number;
 
   constructor(private readonly o: NgClientOptions) {
-    this.timeoutMs = o.timeoutMs ?? 500;
+    this.timeoutMs = o.timeoutMs ?? 1000;
     this.retries = o.retries ?? 2;
   }
 

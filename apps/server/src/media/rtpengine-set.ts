@@ -2,7 +2,9 @@
  * The rtpengines Handset drives: new calls are spread over the live ones (round robin), a call
  * stays on the rtpengine that took its first offer, and one that stops answering is skipped
  * until a `ping` gets through again. When an rtpengine goes down, the calls it carried are
- * reported (`engine-down`) so the proxy can end them cleanly.
+ * reported (`engine-down`) so the proxy can end them cleanly. A command that times out only
+ * makes it suspect: it is declared down when {@link DOWN_AFTER_MISSED_PINGS} pings in a row go
+ * unanswered (a busy rtpengine answering late must not cost every call it carries).
  */
 import type { Logger } from 'pino';
 import { TypedEmitter } from '../events/typed-emitter.js';
@@ -14,6 +16,8 @@ import type { NgClient, NgResponse } from './ng-client.js';
 export interface Engine {
   readonly client: NgClient;
   alive: boolean;
+  /** Pings in a row that got no answer. */
+  missedPings: number;
   /** Calls (Call-IDs) whose media it carries. */
   readonly calls: Set<string>;
 }
@@ -24,6 +28,9 @@ export type RtpengineSetEvents = {
   'engine-down': [address: string, callIds: string[]];
   'engine-up': [address: string];
 };
+
+/** Pings in a row without an answer (each with the client's own retries) before an rtpengine is down. */
+export const DOWN_AFTER_MISSED_PINGS = 2;
 
 /** Options of {@link RtpengineSet}. */
 export interface RtpengineSetOptions {
@@ -46,7 +53,7 @@ export class RtpengineSet extends TypedEmitter<RtpengineSetEvents> {
 
   constructor(private readonly o: RtpengineSetOptions) {
     super();
-    this.engines = o.clients.map((client) => ({ client, alive: true, calls: new Set<string>() }));
+    this.engines = o.clients.map((client) => ({ client, alive: true, missedPings: 0, calls: new Set<string>() }));
     this.onListenerError = (err, event) => o.logger?.error({ err, event }, 'rtpengine listener failed');
     this.timer = setInterval(() => void this.probe(), o.probeDeadMs ?? 2000);
     this.timer.unref();
@@ -105,7 +112,10 @@ export class RtpengineSet extends TypedEmitter<RtpengineSetEvents> {
   /** An rtpengine is known to be gone (its process exited): its calls are reported at once. */
   markDown(client: NgClient): void {
     const e = this.engines.find((x) => x.client === client);
-    if (e) this.down(e);
+    if (e) {
+      e.missedPings = DOWN_AFTER_MISSED_PINGS;
+      this.down(e);
+    }
   }
 
   /** An rtpengine is known to be back (its process started): new calls may use it. */
@@ -113,6 +123,7 @@ export class RtpengineSet extends TypedEmitter<RtpengineSetEvents> {
     const e = this.engines.find((x) => x.client === client);
     if (e && !e.alive) {
       e.alive = true;
+      e.missedPings = 0;
       this.o.logger?.info({ rtpengine: client.address }, 'rtpengine is back');
       this.emit('engine-up', client.address);
     }
@@ -135,8 +146,20 @@ export class RtpengineSet extends TypedEmitter<RtpengineSetEvents> {
     try {
       return await e.client.request(command, { ...args, 'call-id': callId });
     } catch (err) {
-      if (err instanceof MediaError && err.code === 'TIMEOUT') this.down(e);
+      if (err instanceof MediaError && err.code === 'TIMEOUT') void this.check(e);
       throw err;
+    }
+  }
+
+  /** Pings one rtpengine: an answer brings it back, too many misses in a row take it down. */
+  private async check(e: Engine): Promise<void> {
+    try {
+      await e.client.request('ping');
+      e.missedPings = 0;
+      this.markUp(e.client);
+    } catch {
+      if (++e.missedPings >= DOWN_AFTER_MISSED_PINGS && e.alive) this.down(e);
+      else if (e.alive && !this.closed) setTimeout(() => void this.check(e), 200).unref();
     }
   }
 
@@ -158,18 +181,7 @@ export class RtpengineSet extends TypedEmitter<RtpengineSetEvents> {
       const now = Date.now();
       const checkAlive = now - this.lastAliveProbe >= (this.o.probeAliveMs ?? 5000);
       if (checkAlive) this.lastAliveProbe = now;
-      await Promise.all(
-        this.engines
-          .filter((e) => !e.alive || checkAlive)
-          .map(async (e) => {
-            try {
-              await e.client.request('ping');
-              this.markUp(e.client);
-            } catch {
-              if (e.alive) this.down(e);
-            }
-          }),
-      );
+      await Promise.all(this.engines.filter((e) => !e.alive || checkAlive).map((e) => this.check(e)));
     } finally {
       this.probing = false;
     }

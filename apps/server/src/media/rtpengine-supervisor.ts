@@ -93,7 +93,7 @@ export class RtpengineSupervisor extends TypedEmitter<RtpengineSupervisorEvents>
   /** Starts rtpengine and resolves once it answers `ping` (rejects if it does not within 10 s). */
   async start(): Promise<void> {
     this.ngPort = await freeUdpPort();
-    this.client = new NgClient({ host: '127.0.0.1', port: this.ngPort, timeoutMs: 500, retries: 2 });
+    this.client = new NgClient({ host: '127.0.0.1', port: this.ngPort, timeoutMs: 1000, retries: 2 });
     this.spawn();
     await this.waitReady(10_000);
   }

@@ -177,3 +177,50 @@ describe('ng client', () => {
     server.close();
   });
 });
+
+describe('rtpengine set', () => {
+  /** A stand-in rtpengine on a real UDP socket: answers ping while `answering`, never answers an offer. */
+  async function slowEngine() {
+    const server = createSocket('udp4');
+    await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
+    const state = { answering: true };
+    server.on('message', (msg, rinfo) => {
+      const text = msg.toString();
+      const cookie = text.split(' ')[0]!;
+      if (state.answering && text.includes('4:ping')) {
+        server.send(Buffer.from(`${cookie} d6:result4:ponge`), rinfo.port, rinfo.address);
+      }
+    });
+    return { server, state, port: server.address().port };
+  }
+
+  it('a command that times out does not take down an rtpengine that still answers ping (its calls go on)', async () => {
+    const eng = await slowEngine();
+    const client = new NgClient({ host: '127.0.0.1', port: eng.port, timeoutMs: 50, retries: 1 });
+    const set = new RtpengineSet({ clients: [client], probeDeadMs: 50, probeAliveMs: 50 });
+    const downs: string[][] = [];
+    set.on('engine-down', (_a, calls) => downs.push(calls));
+    await expect(set.command('call-1', 'offer', { sdp: 'v=0' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(downs).toEqual([]);
+    expect(set.available).toBe(true);
+    set.close();
+    eng.server.close();
+  });
+
+  it('an rtpengine that stops answering ping is declared down, its calls reported, and taken back when it answers', async () => {
+    const eng = await slowEngine();
+    const client = new NgClient({ host: '127.0.0.1', port: eng.port, timeoutMs: 50, retries: 0 });
+    const set = new RtpengineSet({ clients: [client], probeDeadMs: 50, probeAliveMs: 50 });
+    const down = new Promise<string>((resolve) => set.on('engine-down', (address) => resolve(address)));
+    eng.state.answering = false;
+    expect(await down).toBe(client.address);
+    expect(set.available).toBe(false);
+    const up = new Promise<void>((resolve) => set.on('engine-up', () => resolve()));
+    eng.state.answering = true;
+    await up;
+    expect(set.available).toBe(true);
+    set.close();
+    eng.server.close();
+  });
+});
