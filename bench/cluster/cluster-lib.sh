@@ -92,7 +92,7 @@ cluster_start_balancer() {
   sed -e "s|%%LISTEN%%|127.0.0.1:$BALANCER_PORT|g" -e "s|%%LIST%%|$list|g" -e "s|%%MODULES%%|$modules|g" \
     "$CLUSTER_ROOT/bench/cluster/kamailio-dispatcher.cfg" >"$cfg"
   mkdir -p "$CLUSTER_WORK/kamailio-run"
-  kamailio -DD -E -f "$cfg" -Y "$CLUSTER_WORK/kamailio-run" -w "$CLUSTER_WORK" >"$CLUSTER_WORK/kamailio.log" 2>&1 &
+  kamailio -DD -E -m 256 -M 16 -f "$cfg" -Y "$CLUSTER_WORK/kamailio-run" -w "$CLUSTER_WORK" >"$CLUSTER_WORK/kamailio.log" 2>&1 &
   KAMAILIO_PID=$!
   CLUSTER_PIDS+=("$!")
   sleep 1

@@ -263,4 +263,21 @@ describe.skipIf(!shared)('cluster: 3 nodes on PostgreSQL and Redis behind Kamail
       await rescued?.stop();
     }
   });
+
+  // Last: it blocks 127.0.0.1, the address every test here sends from.
+  it('wrong passwords spread over two nodes, fewer than the limit on each, block the source on every node', async () => {
+    const wrong = async (node: HandsetProcess) => {
+      const r = await register(node.sipPort, await freePort(), '2036', 'not-the-password');
+      expect(r.successful).toBe(0);
+    };
+    // HANDSET_AUTH_MAX_FAILURES is 10: five on each node, below it on each alone.
+    for (let i = 0; i < 5; i++) {
+      await wrong(nodes[0]!);
+      await wrong(nodes[2]!);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const right = await register(nodes[0]!.sipPort, await freePort(), '2037');
+    expect(right.successful, right.describe()).toBe(0);
+    expect(right.errors + right.output).toContain('403');
+  });
 });

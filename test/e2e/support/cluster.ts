@@ -98,7 +98,7 @@ export async function startBalancer(sipPorts: readonly number[]): Promise<Balanc
       .replaceAll('%%MODULES%%', modules),
   );
   let out = '';
-  const child = spawn('kamailio', ['-DD', '-E', '-f', cfg, '-Y', dir, '-w', dir], {
+  const child = spawn('kamailio', ['-DD', '-E', '-m', '128', '-M', '16', '-f', cfg, '-Y', dir, '-w', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));

@@ -156,11 +156,7 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       const role = values.role;
       if (role !== undefined && role !== 'owner' && role !== 'admin' && role !== 'agent')
         throw new CliError('USAGE', '--role must be owner, admin or agent');
-      const extra = {
-        role: role as 'owner' | 'admin' | 'agent' | undefined,
-        loginPassword: values['login-password'],
-        phone: values.phone,
-      };
+      const extra = { role: role as 'owner' | 'admin' | 'agent' | undefined, loginPassword: values['login-password'], phone: values.phone };
       if (values['password-stdin']) {
         if (values.password !== undefined)
           throw new CliError('USAGE', 'give either --password or --password-stdin, not both');
@@ -215,11 +211,7 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       allow('json');
       if (rest.length < 1) throw new CliError('USAGE', 'usage: handset groups members <ext>@<domain> <member-ext>...');
       const { ext, domain } = splitAddress(rest[0]!);
-      return {
-        kind: 'admin',
-        json,
-        command: { command: 'groups.members', args: { domain, ext, members: rest.slice(1) } },
-      };
+      return { kind: 'admin', json, command: { command: 'groups.members', args: { domain, ext, members: rest.slice(1) } } };
     }
     case 'groups list':
       allow('domain', 'json');
@@ -228,11 +220,7 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
     case 'tokens create':
       allow('name', 'json');
       args(1, '<email> [--name <n>]');
-      return {
-        kind: 'admin',
-        json,
-        command: { command: 'tokens.create', args: { email: rest[0]!, name: values.name } },
-      };
+      return { kind: 'admin', json, command: { command: 'tokens.create', args: { email: rest[0]!, name: values.name } } };
     case 'superadmin create': {
       allow('password', 'password-stdin', 'name', 'json');
       args(1, '<email> --password <p> [--name <n>]');
@@ -246,10 +234,7 @@ export function parseCliArgs(argv: readonly string[]): CliInvocation {
       return {
         kind: 'admin',
         json,
-        command: {
-          command: 'superadmin.create',
-          args: { email: rest[0]!, password: values.password, name: values.name },
-        },
+        command: { command: 'superadmin.create', args: { email: rest[0]!, password: values.password, name: values.name } },
       };
     }
     case 'db migrate':

@@ -100,10 +100,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
       case 'superadmin-stdin': {
         const password = (await io.readStdin()).replace(/\r?\n$/, '');
-        const command: AdminCommand = {
-          command: 'superadmin.create',
-          args: { email: inv.email, password, name: inv.name },
-        };
+        const command: AdminCommand = { command: 'superadmin.create', args: { email: inv.email, password, name: inv.name } };
         io.stdout.write(formatAdminResult(await dispatch(command, io), inv.json));
         return 0;
       }

@@ -22,6 +22,9 @@ export interface ClusterNodeOptions {
   logger?: Logger | undefined;
 }
 
+/** Heartbeats after a node is seen down before its flow bindings are removed (it may only have stalled). */
+const DROP_AFTER_BEATS = 5;
+
 /** Largest invalidation message taken from the channel. */
 const MAX_INVALIDATION_BYTES = 512;
 
@@ -31,6 +34,7 @@ export class ClusterNode {
   private shared: SharedLocation | undefined;
   private limiter: SharedAuthFailureLimiter | undefined;
   private readonly invalidated = new Set<(domain: string | undefined) => void>();
+  private readonly dropTimers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   private constructor(
@@ -117,12 +121,20 @@ export class ClusterNode {
       heartbeatMs: this.o.heartbeatMs,
       logger: this.o.logger,
     });
-    // A dead node's stream flows are gone: one node (the leader) removes the bindings on them.
+    // A dead node's stream flows are gone: one node (the leader) removes the bindings on them. Not at
+    // once: a node that only stalled (a long pause under load) and beats again keeps its bindings;
+    // meanwhile they are unreachable (reachable() asks the membership).
     membership.on('down', (n) => {
-      if (!membership.isLeader || this.shared === undefined) return;
-      this.shared
-        .dropFlowsOf(n.id, n.run)
-        .catch((err: unknown) => this.o.logger?.warn({ err, node: n.id }, 'could not drop a dead node bindings'));
+      const timer = setTimeout(() => {
+        this.dropTimers.delete(timer);
+        if (this.closed || membership.isAlive(n.id, n.run)) return;
+        if (!membership.isLeader || this.shared === undefined) return;
+        this.shared
+          .dropFlowsOf(n.id, n.run)
+          .catch((err: unknown) => this.o.logger?.warn({ err, node: n.id }, 'could not drop a dead node bindings'));
+      }, this.o.heartbeatMs * DROP_AFTER_BEATS);
+      timer.unref();
+      this.dropTimers.add(timer);
     });
     this.membership = membership;
     await membership.start();
@@ -162,6 +174,8 @@ export class ClusterNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const t of this.dropTimers) clearTimeout(t);
+    this.dropTimers.clear();
     await this.membership?.close();
     this.invalidated.clear();
     await Promise.allSettled([this.sub.quit(), this.redis.quit()]);
