@@ -43,14 +43,11 @@ export interface AdapterGatewayOptions {
   logger: Logger;
   /** Largest frame accepted (default 64 KiB); larger ones close the WebSocket with 1009. */
   maxPayload?: number | undefined;
-  /** WebSockets one source address may hold on both paths together (default 256: a gateway next to many phones). */
-  maxConnectionsPerIp?: number | undefined;
-  /** Identify frames per second per source address, and the burst allowed (default 10 and 20). */
-  identifyRatePerS?: number | undefined;
-  identifyBurst?: number | undefined;
-  /** WebSocket upgrades per second per source address, and the burst allowed (default 20 and 100). */
-  upgradeRatePerS?: number | undefined;
-  upgradeBurst?: number | undefined;
+  /**
+   * The per-source limits; pass one instance to the HTTP and the HTTPS gateway, so a source
+   * cannot double its allowance by using both ports (default: a new one).
+   */
+  limits?: AdapterSourceLimits | undefined;
   /** Frames per second one WebSocket may send before it is refused (default 50). */
   maxFramesPerS?: number | undefined;
   /** A provider must Register within this time (default 10 s). */
@@ -71,6 +68,44 @@ const CLOSE_REMOVED = 4004;
 /** Failed Identify frames one session may send before it is closed. */
 const MAX_IDENTIFY_FAILURES = 10;
 
+/** What one source address may do on the adapter WebSockets, across every gateway sharing it. */
+export class AdapterSourceLimits {
+  /** Identify frames: 10 a second, bursts of 20 (guessing codes or HMACs stays slow). */
+  readonly identifies: SourceRateLimiter;
+  /** Upgrades: 20 a second, bursts of 100 (each costs a token look-up). */
+  readonly upgrades: SourceRateLimiter;
+  readonly #held = new Map<string, number>();
+
+  constructor(
+    private readonly o: {
+      identifyRatePerS?: number;
+      identifyBurst?: number;
+      upgradeRatePerS?: number;
+      upgradeBurst?: number;
+      /** WebSockets one source may hold on both paths (default 256: a gateway next to many phones). */
+      maxConnectionsPerIp?: number;
+    } = {},
+  ) {
+    this.identifies = new SourceRateLimiter({ ratePerS: o.identifyRatePerS ?? 10, burst: o.identifyBurst ?? 20 });
+    this.upgrades = new SourceRateLimiter({ ratePerS: o.upgradeRatePerS ?? 20, burst: o.upgradeBurst ?? 100 });
+  }
+
+  /** Counts one more WebSocket for `ip`; false when it holds the most already. */
+  hold(ip: string): boolean {
+    const n = this.#held.get(ip) ?? 0;
+    if (n >= (this.o.maxConnectionsPerIp ?? 256)) return false;
+    this.#held.set(ip, n + 1);
+    return true;
+  }
+
+  /** One WebSocket of `ip` is gone. */
+  release(ip: string): void {
+    const n = (this.#held.get(ip) ?? 1) - 1;
+    if (n <= 0) this.#held.delete(ip);
+    else this.#held.set(ip, n);
+  }
+}
+
 /** A session's common state. */
 interface Peer {
   ws: WebSocket;
@@ -85,11 +120,8 @@ interface Peer {
 /** The adapter WebSockets (see the file comment). */
 export class AdapterGateway {
   private readonly wss: WebSocketServer;
-  private readonly perIp = new Map<string, number>();
   private readonly peers = new Set<Peer>();
-  private readonly identifyLimiter: SourceRateLimiter;
-  /** Upgrades per source: token guessing and connection churn cost a database look-up each. */
-  private readonly upgradeLimiter: SourceRateLimiter;
+  private readonly limits: AdapterSourceLimits;
   private readonly pingTimer: NodeJS.Timeout;
   private closing = false;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -106,11 +138,7 @@ export class AdapterGateway {
       perMessageDeflate: false,
       maxPayload: o.maxPayload ?? 64 << 10,
     });
-    this.identifyLimiter = new SourceRateLimiter({
-      ratePerS: o.identifyRatePerS ?? 10,
-      burst: o.identifyBurst ?? 20,
-    });
-    this.upgradeLimiter = new SourceRateLimiter({ ratePerS: o.upgradeRatePerS ?? 20, burst: o.upgradeBurst ?? 100 });
+    this.limits = o.limits ?? new AdapterSourceLimits();
     this.pingTimer = setInterval(() => this.heartbeat(), o.pingIntervalMs ?? 30_000);
     this.pingTimer.unref();
     o.server.on('upgrade', this.onUpgrade);
@@ -142,12 +170,10 @@ export class AdapterGateway {
     socket.on('error', (err) => this.o.logger.debug({ err }, 'adapter socket error'));
     if (this.closing) return rejectUpgrade(socket, 503, 'SHUTTING_DOWN', 'Server is shutting down');
     const ip = req.socket.remoteAddress ?? '';
-    if (!this.upgradeLimiter.take(ip))
+    if (!this.limits.upgrades.take(ip))
       return rejectUpgrade(socket, 429, 'RATE_LIMITED', 'Too many adapter connections opened from this address');
-    const held = this.perIp.get(ip) ?? 0;
-    if (held >= (this.o.maxConnectionsPerIp ?? 256))
+    if (!this.limits.hold(ip))
       return rejectUpgrade(socket, 429, 'TOO_MANY_CONNECTIONS', 'Too many adapter connections from this address');
-    this.perIp.set(ip, held + 1);
     let adopted = false;
     try {
       const token = requestToken(req.headers);
@@ -190,9 +216,7 @@ export class AdapterGateway {
   }
 
   private release(ip: string): void {
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, n);
+    this.limits.release(ip);
   }
 
   private heartbeat(): void {
@@ -220,7 +244,7 @@ export class AdapterGateway {
   }
   /** @internal An Identify from `ip` may go ahead. */
   mayIdentify(ip: string): boolean {
-    return this.identifyLimiter.take(ip);
+    return this.limits.identifies.take(ip);
   }
 
   /**
