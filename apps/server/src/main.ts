@@ -68,7 +68,7 @@ import { WebhookService } from './notify/webhook-service.js';
 import { openStore } from './store/open-store.js';
 import type { MediaPlane } from './media/media-plane.js';
 import { startMediaPlane } from './media/media-wiring.js';
-import { AdapterGateway } from './adapters/adapter-gateway.js';
+import { AdapterGateway, AdapterSourceLimits } from './adapters/adapter-gateway.js';
 import { registerAdapterRoutes } from './adapters/adapter-routes.js';
 import { createAdapters } from './adapters/adapter-wiring.js';
 import { PROVIDER_PATH, SYSCLIENT_PATH } from '@handset/device-adapter';
@@ -446,7 +446,9 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       otherPaths: ['/sip', PROVIDER_PATH, SYSCLIENT_PATH],
       ...eventStreamDirectory(services),
     };
-    const adapterGateway = AdapterGateway.attach({ server: http.server, service: adapters, auth: apiAuth, logger });
+    // One set of per-source limits for the HTTP and the HTTPS port.
+    const adapterOptions = { service: adapters, auth: apiAuth, logger, limits: new AdapterSourceLimits() };
+    const adapterGateway = AdapterGateway.attach({ server: http.server, ...adapterOptions });
     cleanups.push(() => adapterGateway.close());
     const eventStream = EventStream.attach({ server: http.server, ...streamOptions });
     cleanups.push(() => eventStream.close());
@@ -475,7 +477,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
       const secureStream = EventStream.attach({ server: https.server, ...streamOptions });
       cleanups.push(() => secureStream.close());
-      const secureAdapters = AdapterGateway.attach({ server: https.server, service: adapters, auth: apiAuth, logger });
+      const secureAdapters = AdapterGateway.attach({ server: https.server, ...adapterOptions });
       cleanups.push(() => secureAdapters.close());
       httpsPort = (https.server.address() as { port: number }).port;
     }

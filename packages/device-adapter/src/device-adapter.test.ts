@@ -29,6 +29,8 @@ let secure: { url: string; ca: string };
 const tokens: Record<'acme' | 'other', string> = { acme: '', other: '' };
 const users: Record<string, string> = {};
 const clients: Array<{ close(): void }> = [];
+/** The adapter's stored device passwords (filled by the first phone's Identify with its code). */
+const passwords = new MemoryPasswordStore();
 
 async function start(): Promise<void> {
   const config = loadServerConfig({
@@ -144,7 +146,6 @@ describe('provider and configuration sessions against a real Handset', () => {
   let adapter: ProviderClient;
   let adapterId = '';
   const received: ProvisioningPhone[] = [];
-  const passwords = new MemoryPasswordStore();
 
   it('registers over wss://, and the API lists the adapter online', async () => {
     adapter = track(new ProviderClient({ ...secure, token: tokens.acme, title: 'Lab adapter', reconnect: fast }));
@@ -481,6 +482,26 @@ describe('Identify flood', () => {
     await until(() => [...codes.values()].reduce((a, b) => a + b, 0) >= 900, 'answers to the flood', 10_000);
     expect(codes.get('RATE_LIMITED') ?? 0).toBeGreaterThan(900);
     expect(codes.get('IDENTIFY_FAILED') ?? 0).toBeLessThanOrEqual(30);
+    // A phone reconnecting meanwhile from the same address is refused for a moment, retries, and gets in.
+    const phone = track(new SysclientClient({ ...secure, mac: '001122334401', passwords, product: 't', version: '1' }));
+    const errors: string[] = [];
+    phone.on('error', (e) => errors.push(e.code));
+    // 500 a second in all, 10 per WebSocket (under the per-WebSocket frame limit); the first round
+    // empties what the bucket refilled meanwhile.
+    const round = () => {
+      for (const s of sockets)
+        s.send({ mt: 'Identify', mac: '0011223344ff', product: 'x', version: '1', info: { type: 'PHONE' }, code: 'x' });
+    };
+    round();
+    const flood = setInterval(() => (errors.length > 0 ? clearInterval(flood) : round()), 100);
+    const got = phone.once('config');
+    phone.start();
+    try {
+      expect((await got)[0].sip?.lines[0]?.user).toBe('1001');
+    } finally {
+      clearInterval(flood);
+    }
+    expect(errors).toContain('RATE_LIMITED');
     for (const s of sockets) s.close();
   });
 });

@@ -67,6 +67,8 @@ export class SysclientClient extends TypedEmitter<SysclientEvents> {
   #config: PhoneConfiguration = {};
   #batch: DeviceConfig['type'][] = [];
   #identified = false;
+  #nonce: string | undefined;
+  #retry: NodeJS.Timeout | undefined;
   /** The current connection identified with the stored password. */
   #byAuth = false;
 
@@ -104,6 +106,7 @@ export class SysclientClient extends TypedEmitter<SysclientEvents> {
 
   /** Disconnects for good. */
   close(): void {
+    clearTimeout(this.#retry);
     this.#socket.close();
   }
 
@@ -115,6 +118,7 @@ export class SysclientClient extends TypedEmitter<SysclientEvents> {
   async #onFrame(f: Record<string, unknown>): Promise<void> {
     switch (f.mt) {
       case 'Hello':
+        clearTimeout(this.#retry);
         return this.#identify(String(f.nonce));
       case 'SetManagerPassword': {
         if (this.#code === undefined) return;
@@ -132,6 +136,16 @@ export class SysclientClient extends TypedEmitter<SysclientEvents> {
         const e = f as unknown as ErrorFrame;
         this.emit('error', e);
         if (!this.#identified && FATAL.has(e.code)) this.close();
+        // Too many Identify frames from this address (a gateway reconnecting many phones): the
+        // nonce is still good, so the same Identify goes again a little later.
+        else if (!this.#identified && e.code === 'RATE_LIMITED' && this.#nonce !== undefined) {
+          const nonce = this.#nonce;
+          const retry = setTimeout(
+            () => void this.#identify(nonce).catch(() => this.#socket.drop()),
+            500 + Math.random() * 1500,
+          );
+          this.#retry = retry;
+        }
         return;
       }
       default:
@@ -140,6 +154,8 @@ export class SysclientClient extends TypedEmitter<SysclientEvents> {
   }
 
   async #identify(nonce: string): Promise<void> {
+    this.#nonce = nonce;
+    if (!this.#socket.open) return;
     const base = {
       mt: 'Identify',
       mac: this.#mac,
