@@ -325,6 +325,22 @@ describe.each(testBackends(pgdb))('agent buttons, forms, scripts and actions on 
     expect((await as('root', 'GET', `/api/v1/agent/buttons?domainId=${f.domainA}`)).statusCode).toBe(200);
   });
 
+  it.skipIf(!database)('documents the resources in the OpenAPI document', async () => {
+    const doc = (await f.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as {
+      paths: Record<string, object>;
+    };
+    for (const path of [
+      '/api/v1/campaigns',
+      '/api/v1/campaigns/{id}/leads',
+      '/api/v1/agent/next',
+      '/api/v1/agent/leads/{id}/decision',
+      '/api/v1/agent/buttons/{id}/run',
+      '/api/v1/agent/forms/{id}/submit',
+      '/api/v1/agent/scripts/{id}/test',
+    ])
+      expect(doc.paths, path).toHaveProperty([path]);
+  });
+
   it.skipIf(!database)('refuses malformed fn, schemas and oversized input with clear errors', async () => {
     const bad: Array<[string, unknown, RegExp]> = [
       ['/api/v1/agent/buttons', { label: 'x', fn: 'dance()' }, /unknown action/],
