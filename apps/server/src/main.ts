@@ -186,7 +186,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       }),
     );
     // Agent tools: campaigns and the preview dialer (agent status from the web phone's).
-    const agentTools = createAgentTools({ store, services, status: webphoneState });
+    const agentTools = createAgentTools({ store, services, status: webphoneState, logger });
     cleanups.push(() => agentTools.close());
     apiRoutes.push((v1: FastifyInstance) => agentTools.routes(v1));
     const subscribers = new SubscriberCache(directory, { algorithms: config.auth.digestAlgorithms, logger });

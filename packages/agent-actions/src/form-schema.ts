@@ -16,7 +16,8 @@ export interface FieldOption {
 }
 
 /** One form field, in the seed's shape (`select_enable`, `collapse`, `scriptforge_change` kept as given). */
-export interface FormField {
+// A type, not an interface, so that records of it fit index-signature types (JSON views).
+export type FormField = {
   type: FieldType;
   name: string;
   label?: string;
@@ -33,7 +34,7 @@ export interface FormField {
   options?: FieldOption[];
   collapse?: boolean;
   scriptforge_change?: boolean;
-}
+};
 
 /** Limits of a form. */
 export const FORM_LIMITS = { fields: 100, nameLength: 64, regexLength: 300, valueLength: 10_000, options: 500 };

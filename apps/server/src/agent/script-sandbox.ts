@@ -45,7 +45,7 @@ export class ScriptSandbox {
   #nextId = 1;
   readonly #pending = new Map<
     number,
-    { resolve: (o: ScriptOutcome) => void; timer: NodeJS.Timeout; started: number }
+    { resolve: (o: ScriptOutcome) => void; timer: NodeJS.Timeout | undefined; started: number; budgetMs: number }
   >();
   #closed = false;
 
@@ -70,12 +70,10 @@ export class ScriptSandbox {
       maxOutput: l.maxOutput,
     };
     const outcome = await new Promise<ScriptOutcome>((resolve) => {
-      // Runs queue in the worker; each gets its own budget counted from when the queue ahead is done,
-      // so the watchdog allows for every run ahead of this one.
-      const ahead = this.#pending.size + 1;
-      const timer = setTimeout(() => this.#kill(), (l.timeoutMs + WATCHDOG_GRACE_MS) * ahead);
-      this.#pending.set(job.id, { resolve, timer, started: Date.now() });
-      this.#ensureWorker().postMessage(job);
+      const worker = this.#ensureWorker();
+      const entry = { resolve, timer: undefined, started: Date.now(), budgetMs: l.timeoutMs + WATCHDOG_GRACE_MS };
+      this.#pending.set(job.id, entry);
+      worker.postMessage(job);
     });
     if (!outcome.ok) return outcome;
     try {
@@ -106,7 +104,11 @@ export class ScriptSandbox {
       resourceLimits: { maxOldGenerationSizeMb: 64 + (this.limits.memoryBytes >> 20) * 2 },
     });
     w.unref();
-    w.on('message', (m: ScriptOutcome) => {
+    w.on('message', (m: ScriptOutcome | { started: number }) => {
+      if ('started' in m) {
+        if (this.#worker === w) this.#arm(m.started);
+        return;
+      }
       const p = this.#pending.get(m.id);
       if (!p) return;
       clearTimeout(p.timer);
@@ -129,12 +131,30 @@ export class ScriptSandbox {
     return w;
   }
 
-  /** The watchdog: the engine missed its deadline; end the thread and fail what it held. */
-  #kill(): void {
+  /** Starts the watchdog of a run the worker has begun: its limit and a grace period. */
+  #arm(id: number): void {
+    const p = this.#pending.get(id);
+    if (p && !p.timer) p.timer = setTimeout(() => this.#kill(id), p.budgetMs);
+  }
+
+  /** The watchdog: the engine missed run `id`'s deadline; end the thread and fail what it held. */
+  #kill(id: number): void {
     const w = this.#worker;
     this.#worker = undefined;
     this.o.logger?.warn('a script overran its limit and the engine did not stop it: restarting the sandbox');
-    this.#failAll('timeout', `the script ran longer than its limit of ${this.limits.timeoutMs} ms and was stopped`);
+    const overran = this.#pending.get(id);
+    if (overran) {
+      this.#pending.delete(id);
+      overran.resolve({
+        id,
+        ok: false,
+        kind: 'timeout',
+        message: `the script ran longer than its limit of ${overran.budgetMs - WATCHDOG_GRACE_MS} ms and was stopped`,
+        logs: [],
+        durationMs: Date.now() - overran.started,
+      });
+    }
+    this.#failAll('crashed', 'the script engine was restarted while this script waited; run it again');
     void w?.terminate();
   }
 

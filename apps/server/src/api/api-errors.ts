@@ -19,6 +19,7 @@ export const DIRECTORY_ERROR_STATUS: Record<DirectoryErrorCode, number> = {
   RATE_LIMITED: 429,
   VALIDATION: 422,
   CONFLICT: 409,
+  SCRIPT_FAILED: 422,
 };
 
 /** The error body every API answer uses: `{error: {code, message, fields?}}`. */

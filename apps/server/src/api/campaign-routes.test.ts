@@ -227,28 +227,32 @@ describe.each(testBackends(pgdb))('campaigns and the preview dialer on %s', (_na
     await as('adminA', 'DELETE', `/api/v1/campaigns/${id}`);
   });
 
-  it.skipIf(!database)('100 concurrent next requests from two agents never hand out the same lead', async () => {
-    const leads = Array.from({ length: 200 }, (_, i) => ({ name: `L${i}`, phone: String(500000 + i) }));
-    const id = await newCampaign('Race', [ext.agentA, agentA2.ext], leads);
-    const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) =>
-        as(i % 2 ? 'agentA' : 'agentA2', 'POST', '/api/v1/agent/next', { campaignId: id }),
-      ),
-    );
-    for (const r of results) expect(r.statusCode, r.body).toBe(200);
-    const handed = results.map((r) => (r.json() as AgentLead).lead!.id);
-    // A lead an agent skips goes to the back of a 200-lead queue: no lead can be handed out twice here.
-    expect(new Set(handed).size).toBe(100);
-    const rows = (await as('adminA', 'GET', `/api/v1/campaigns/${id}/leads?status=assigned`)).json() as {
-      docs: Array<{ agent: string; attempts: number }>;
-    };
-    expect(rows.docs.map((d) => d.agent).sort()).toEqual([ext.agentA, agentA2.ext].sort());
-    const all = (await as('adminA', 'GET', `/api/v1/campaigns/${id}/leads?pageSize=1000`)).json() as {
-      docs: Array<{ attempts: number }>;
-    };
-    expect(all.docs.reduce((n, d) => n + d.attempts, 0)).toBe(100);
-    await as('adminA', 'DELETE', `/api/v1/campaigns/${id}`);
-  });
+  it.skipIf(!database)(
+    '100 concurrent next requests from two agents never hand out the same lead',
+    async () => {
+      const leads = Array.from({ length: 200 }, (_, i) => ({ name: `L${i}`, phone: String(500000 + i) }));
+      const id = await newCampaign('Race', [ext.agentA, agentA2.ext], leads);
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          as(i % 2 ? 'agentA' : 'agentA2', 'POST', '/api/v1/agent/next', { campaignId: id }),
+        ),
+      );
+      for (const r of results) expect(r.statusCode, r.body).toBe(200);
+      const handed = results.map((r) => (r.json() as AgentLead).lead!.id);
+      // A lead an agent skips goes to the back of a 200-lead queue: no lead can be handed out twice here.
+      expect(new Set(handed).size).toBe(100);
+      const rows = (await as('adminA', 'GET', `/api/v1/campaigns/${id}/leads?status=assigned`)).json() as {
+        docs: Array<{ agent: string; attempts: number }>;
+      };
+      expect(rows.docs.map((d) => d.agent).sort()).toEqual([ext.agentA, agentA2.ext].sort());
+      const all = (await as('adminA', 'GET', `/api/v1/campaigns/${id}/leads?pageSize=1000`)).json() as {
+        docs: Array<{ attempts: number }>;
+      };
+      expect(all.docs.reduce((n, d) => n + d.attempts, 0)).toBe(100);
+      await as('adminA', 'DELETE', `/api/v1/campaigns/${id}`);
+    },
+    90_000,
+  );
 
   it.skipIf(!database)('imports CSV with a header row, all or nothing, naming every bad line', async () => {
     const id = await newCampaign('CSV', [ext.agentA]);

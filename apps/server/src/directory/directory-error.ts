@@ -18,7 +18,9 @@ export type DirectoryErrorCode =
   /** Well-formed input that breaks a rule (per-field detail in `fields`). */
   | 'VALIDATION'
   /** A change that clashes with existing data (other than a duplicate extension or email). */
-  | 'CONFLICT';
+  | 'CONFLICT'
+  /** An agent script failed (time or memory limit, a throw, an answer that is not `{__: ...}`). */
+  | 'SCRIPT_FAILED';
 
 /** A directory operation refused; the message is one line fit for an operator. */
 export class DirectoryError extends Error {
