@@ -42,7 +42,7 @@ import { TurnCredentials } from './config/turn-credentials.js';
 import { DirectoryService } from './directory/directory-service.js';
 import { createDirectoryServices, type DirectoryServices } from './directory/directory-services.js';
 import type { Mailer } from './directory/user-service.js';
-import { CLI_PRINCIPAL } from './directory/principal.js';
+import { CLI_PRINCIPAL, type Principal } from './directory/principal.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { BranchSigner } from './proxy/branch-signer.js';
 import { CallTracker } from './proxy/call-tracker.js';
@@ -69,7 +69,7 @@ import { openStore } from './store/open-store.js';
 import type { MediaPlane } from './media/media-plane.js';
 import { startMediaPlane } from './media/media-wiring.js';
 import { AdapterGateway, AdapterSourceLimits } from './adapters/adapter-gateway.js';
-import { registerAdapterRoutes } from './adapters/adapter-routes.js';
+import { provisionDeviceThroughAdapter, registerAdapterRoutes } from './adapters/adapter-routes.js';
 import { createAdapters } from './adapters/adapter-wiring.js';
 import { PROVIDER_PATH, SYSCLIENT_PATH } from '@handset/device-adapter';
 import type { ClusterNode } from './cluster/cluster-node.js';
@@ -239,6 +239,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       authenticate: apiAuth.preHandler,
       logger,
       rateLimit: { max: config.provisioning.rateLimitPerMinute, timeWindowMs: 60_000 },
+      adapterProvision: (p: Principal, body: unknown) => provisionDeviceThroughAdapter(adapters, p, body),
     };
     const provisioningRoutes = {
       provisioning: provisioning.service,

@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../api/api-auth.js';
+import { DirectoryError } from '../directory/directory-error.js';
+import type { Principal } from '../directory/principal.js';
 import { ERROR_RESPONSES as errors } from '../api/api-errors.js';
 import { domainIdField, idParams } from '../api/api-schemas.js';
 import {
@@ -65,6 +67,30 @@ const provisionBody = z.union([
   phoneSchema.extend({ domainId: domainIdField }),
   z.strictObject({ domainId: domainIdField, phones: z.array(phoneSchema).min(1).max(MAX_PHONES_PER_REQUEST) }),
 ]);
+
+/** `POST /api/v1/devices` with an `adapter`: one phone handed to that device adapter (the contract's form). */
+const devicesBody = phoneSchema.extend({ adapter: z.string().min(1).max(100), domainId: domainIdField });
+
+/**
+ * Provisions the phone of a `POST /api/v1/devices` body that names an `adapter`, as
+ * `POST /api/v1/adapters/:id/phones` would (same rights, same queue); answers the queued phone.
+ */
+export async function provisionDeviceThroughAdapter(
+  adapters: AdapterService,
+  principal: Principal,
+  body: unknown,
+): Promise<ReturnType<typeof toPhoneJson>> {
+  const parsed = devicesBody.safeParse(body);
+  if (!parsed.success) {
+    const fields: Record<string, string> = {};
+    for (const issue of parsed.error.issues) fields[issue.path.join('.') || 'body'] = issue.message;
+    throw DirectoryError.validation(fields);
+  }
+  const { adapter, domainId, mac, lines } = parsed.data;
+  const [view] = await adapters.provisionPhones(principal, adapter, domainId, [{ mac, lines }]);
+  if (!view) throw new Error('the adapter service answered no phone');
+  return toPhoneJson(view);
+}
 
 /** Largest body of a provisioning request (100 phones of 16 lines fit). */
 const BODY_LIMIT = 256 << 10;

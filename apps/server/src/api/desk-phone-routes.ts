@@ -29,6 +29,11 @@ export interface DeskPhoneRoutesOptions {
   service: DeskPhoneService;
   authenticate: preHandlerAsyncHookHandler;
   logger: Logger;
+  /**
+   * `POST /api/v1/devices` with an `adapter` field: the phone is provisioned by that device adapter
+   * (docs/device-adapters.md) instead of from Handset's own files; answers 202 with the queued phone.
+   */
+  adapterProvision?: (principal: Principal, body: unknown) => Promise<unknown>;
   /** Requests per source and window (default 60 a minute; 0 = off), as for SessionTalk. */
   rateLimit?: { max: number; timeWindowMs: number };
 }
@@ -100,9 +105,12 @@ export async function registerDeskPhoneRoutes(app: FastifyInstance, o: DeskPhone
         return reply.status(status).send(body);
       });
       const bodyLimit = 64 << 10;
-      api.post('/', { bodyLimit }, async (req, reply) =>
-        reply.status(201).send(deskPhoneView(await o.service.create(principal(req), req.body))),
-      );
+      api.post('/', { bodyLimit }, async (req, reply) => {
+        const body: unknown = req.body;
+        if (o.adapterProvision && typeof body === 'object' && body !== null && 'adapter' in body)
+          return reply.status(202).send(await o.adapterProvision(principal(req), body));
+        return reply.status(201).send(deskPhoneView(await o.service.create(principal(req), body)));
+      });
       api.get('/', async (req) => {
         const q = parse(listQuery, req.query);
         const b = pageBounds({ page: q.page, pageSize: q.pageSize });
