@@ -107,7 +107,7 @@ describe("the README's quick start, run as written", () => {
     // The commands work with or without a server; through a running one each takes a moment
     // instead of opening the embedded database itself.
     h = await startHandset({ HANDSET_DATA_DIR: join(work, 'data') });
-  });
+  }, 600_000);
   afterAll(async () => {
     await h?.stop();
     await rm(work, { recursive: true, force: true });

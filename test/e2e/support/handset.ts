@@ -65,8 +65,9 @@ export async function startHandset(env: Record<string, string> = {}): Promise<Ha
   const child = spawn(process.execPath, [cliPath, 'start'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  // A first start runs initdb (PGlite), which takes over 30 s on a loaded 2-core host.
-  const deadline = Date.now() + 90_000;
+  // A first start runs initdb (PGlite), which takes over 30 s on a loaded 2-core host;
+  // HANDSET_E2E_START_TIMEOUT_S waits longer on a host busier still.
+  const deadline = Date.now() + Number(process.env.HANDSET_E2E_START_TIMEOUT_S ?? 90) * 1000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`handset exited with ${child.exitCode}:\n${out}`);
     try {
