@@ -109,7 +109,7 @@ async function startOnce(cmd, args, dataDir) {
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   try {
-    await waitHealthy(httpPort, child, 120_000);
+    await waitHealthy(httpPort, child, 600_000);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${err.message}\n${stderr.slice(-2000)}`);
