@@ -34,7 +34,8 @@ const code: Json = {
     qrText: { type: 'string', description: 'the text of the QR code the app scans' },
     expiresAt: { type: 'string', format: 'date-time' },
     windowsLink: { type: ['string', 'null'] },
-    pngBase64: { type: 'string' },
+    png: { type: 'string', description: 'the QR image as a data: URL' },
+    svg: { type: 'string' },
   },
 };
 
