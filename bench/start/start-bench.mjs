@@ -19,6 +19,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -29,7 +30,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 5);
 const PAGE_KB = 4;
 
-const freePort = () =>
+const tcpPort = () =>
   new Promise((ok, ko) => {
     const s = createServer();
     s.once('error', ko);
@@ -38,6 +39,19 @@ const freePort = () =>
       s.close(() => ok(port));
     });
   });
+const udpFree = (port) =>
+  new Promise((ok) => {
+    const s = createSocket('udp4');
+    s.once('error', () => ok(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => ok(true)));
+  });
+/** A port free on 127.0.0.1 for TCP and UDP both (the SIP port is both). */
+async function freePort() {
+  for (;;) {
+    const port = await tcpPort();
+    if (await udpFree(port)) return port;
+  }
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -109,7 +123,7 @@ async function startOnce(cmd, args, dataDir) {
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   try {
-    await waitHealthy(httpPort, child, 120_000);
+    await waitHealthy(httpPort, child, 600_000);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${err.message}\n${stderr.slice(-2000)}`);

@@ -126,7 +126,7 @@ beforeAll(async () => {
     'owner-login-Secret',
   );
   token = (await h.cli('tokens', 'create', 'owner@lan.example')).trim().split('\n').pop()!;
-}, 120_000);
+}, 600_000);
 
 afterAll(async () => {
   await h?.stop();

@@ -63,7 +63,6 @@ import { CallEventsAdapter } from './events/call-events-adapter.js';
 import { bridgeDirectoryEvents } from './events/directory-events-adapter.js';
 import { EventBus } from './events/event-bus.js';
 import { bridgeLocationEvents } from './events/location-events-adapter.js';
-import { createSmtpMailer } from './notify/mailer.js';
 import { WebhookService } from './notify/webhook-service.js';
 import { openStore } from './store/open-store.js';
 import type { MediaPlane } from './media/media-plane.js';
@@ -131,8 +130,9 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
     const secrets = new SecretBox(key);
     const directory = new DirectoryService(store, secrets);
     await directory.verifySecretKey();
+    // nodemailer is loaded only when mail is configured (an idle server without SMTP does not hold it).
     const smtp = config.mail.smtpUrl
-      ? createSmtpMailer(config.mail.smtpUrl, { from: config.mail.from, logger })
+      ? (await import('./notify/mailer.js')).createSmtpMailer(config.mail.smtpUrl, { from: config.mail.from, logger })
       : undefined;
     if (smtp) cleanups.push(() => smtp.close());
     const services = createDirectoryServices(store, secrets, { mailer: opts.mailer ?? smtp });

@@ -1,5 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { withUndeclaredPaths } from './openapi-extra-paths.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -109,7 +110,7 @@ export async function registerApi(
         ],
       },
       transform: jsonSchemaTransform,
-      transformObject: jsonSchemaTransformObject,
+      transformObject: (doc) => withUndeclaredPaths(jsonSchemaTransformObject(doc)),
     });
     await scope.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `handset` command: `start` runs the server; the other commands administer the directory. */
 import { pino } from 'pino';
-import { applyRuntimeTuning } from '../config/runtime-tuning.js';
+import { applyEmbeddedDatabaseTuning, applyRuntimeTuning, collectStartupGarbage } from '../config/runtime-tuning.js';
 import { detectPublicHost } from '../config/public-host.js';
 import { loadServerConfig } from '../config/server-config.js';
 import { explainAddressInUse } from './port-in-use.js';
@@ -19,6 +19,7 @@ async function start(): Promise<number> {
   // Before the server allocates anything: how V8 collects this process's garbage.
   const tuning = applyRuntimeTuning(config.parallelScavenge);
   logger.info(tuning, 'V8 runtime tuning');
+  if (config.database.kind === 'pglite') applyEmbeddedDatabaseTuning();
   // Loaded lazily so that directory commands do not pay for the whole server.
   const { startHandset, HANDSET_VERSION } = await import('../main.js');
   let server: Awaited<ReturnType<typeof startHandset>>;
@@ -35,6 +36,7 @@ async function start(): Promise<number> {
   if (process.stdout.isTTY) process.stdout.write(formatBanner(summary));
   else logger.info({ startup: summary }, 'Handset started');
   for (const w of summary.warnings) logger.warn(w);
+  collectStartupGarbage();
   return new Promise<number>((done) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {

@@ -11,6 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** HANDSET_PARALLEL_SCAVENGE: `auto` (off on hosts with at most this many cores), `on`, `off`. */
 export type ParallelScavengeSetting = 'auto' | 'on' | 'off';
@@ -74,4 +75,28 @@ export function udpIoThreadWanted(setting: UdpIoThreadSetting, cores = available
 /** Whether that I/O thread may be the native one (when it is built). */
 export function udpIoNativeWanted(setting: UdpIoThreadSetting): boolean {
   return setting !== 'worker';
+}
+
+/**
+ * One full, compacting garbage collection once the server is up: start-up (module loading,
+ * migrations, route compilation) leaves a grown young generation and garbage in the old one that
+ * V8 would keep resident until load makes it collect, so an idle server would hold it for good.
+ * Measured by `npm run bench:start` (docs/benchmarks.md). A no-op where `gc` cannot be exposed.
+ */
+export function collectStartupGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  if (typeof gc === 'function') (gc as () => void)();
+}
+
+/**
+ * For the embedded database: WebAssembly compiled by the baseline compiler (Liftoff) only, never
+ * re-compiled by the optimizing one. PGlite's module is large and the optimized copies of its hot
+ * functions stayed resident (about 30 MB of an idle server), while the queries of a PBX directory
+ * ran no slower within the noise of an A/B run on a loaded host (docs/benchmarks.md). Set
+ * before the database thread compiles the module; the flag is process-wide and only WebAssembly
+ * reads it.
+ */
+export function applyEmbeddedDatabaseTuning(): void {
+  setFlagsFromString('--liftoff-only');
 }

@@ -2,7 +2,6 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isIP } from 'node:net';
-import { generate } from 'selfsigned';
 import { ConfigError } from './config-error.js';
 import type { ServerConfig } from './server-config.js';
 
@@ -31,6 +30,8 @@ export async function loadTlsMaterial(
   notAfter.setFullYear(notAfter.getFullYear() + 10);
   const hosts = new Set([config.publicHost, 'localhost', '127.0.0.1', '::1']);
   const altNames = [...hosts].map((h) => (isIP(h) ? { type: 7 as const, ip: h } : { type: 2 as const, value: h }));
+  // Loaded only when a certificate is generated (once per data directory).
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: config.publicHost }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -1,7 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config/server-config.js';
 import { runMigrations } from './migration-runner.js';
@@ -58,6 +56,11 @@ async function openPglite(dir: string | undefined, opts: OpenStoreOptions): Prom
 }
 
 async function openPostgres(url: string, opts: OpenStoreOptions): Promise<Store> {
+  // The PostgreSQL driver is loaded only for a PostgreSQL database (the embedded one does not need it).
+  const [{ default: pg }, { drizzle: drizzlePg }] = await Promise.all([
+    import('pg'),
+    import('drizzle-orm/node-postgres'),
+  ]);
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', (err) => opts.logger?.warn({ err }, 'postgres pool client error'));
