@@ -47,7 +47,10 @@ export interface HandsetProcess {
 }
 
 /** Starts Handset and waits for GET /healthz to answer 200. */
-export async function startHandset(env: Record<string, string> = {}): Promise<HandsetProcess> {
+export async function startHandset(
+  env: Record<string, string> = {},
+  opts: { startTimeoutMs?: number } = {},
+): Promise<HandsetProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'handset-e2e-'));
   const sipPort = Number(env.HANDSET_SIP_PORT ?? (await freePort()));
   const httpPort = Number(env.HANDSET_HTTP_PORT ?? (await freePort()));
@@ -65,7 +68,7 @@ export async function startHandset(env: Record<string, string> = {}): Promise<Ha
   const child = spawn(process.execPath, [cliPath, 'start'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`handset exited with ${child.exitCode}:\n${out}`);
     try {
