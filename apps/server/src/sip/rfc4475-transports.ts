@@ -22,6 +22,18 @@ export function tortureMessages(): Array<{ entry: TortureEntry; data: Buffer }> 
   return manifest.messages.map((entry) => ({ entry, data: readFileSync(new URL(entry.file, FIXTURES)) }));
 }
 
+/** Waits until `text()` holds a final status (then 150 ms more for what follows) or `waitMs` pass. */
+async function settle(text: () => string, waitMs: number): Promise<void> {
+  const end = Date.now() + waitMs;
+  while (Date.now() < end) {
+    if (statusesIn(text()).some((s) => s >= 200)) {
+      await new Promise((r) => setTimeout(r, 150));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** The status codes in `text`, in order. */
 export function statusesIn(text: string): number[] {
   return [...text.matchAll(/(?:^|\n)SIP\/2\.0 (\d{3}) /g)].map((m) => Number(m[1]));
@@ -48,7 +60,7 @@ export async function sendUdp(port: number, data: Buffer, ownVia: boolean, waitM
     ]);
   }
   sock.send(out, port, '127.0.0.1');
-  await new Promise((r) => setTimeout(r, waitMs));
+  await settle(() => text, waitMs);
   sock.close();
   return statusesIn(text);
 }
@@ -61,13 +73,9 @@ export async function sendTcp(port: number, data: Buffer, waitMs: number): Promi
   sock.on('error', () => {});
   await new Promise<void>((r) => sock.once('connect', r));
   sock.write(data);
-  await new Promise<void>((r) => {
-    const t = setTimeout(r, waitMs);
-    sock.once('close', () => {
-      clearTimeout(t);
-      r();
-    });
-  });
+  let closed = false;
+  sock.once('close', () => (closed = true));
+  await settle(() => (closed ? 'SIP/2.0 999 closed\n' : text), waitMs);
   sock.destroy();
   return statusesIn(text);
 }
@@ -80,7 +88,7 @@ export async function sendWs(port: number, data: Buffer, waitMs: number): Promis
   ws.on('error', () => {});
   await new Promise<void>((r) => ws.once('open', () => r()));
   ws.send(data);
-  await new Promise((r) => setTimeout(r, waitMs));
+  await settle(() => text, waitMs);
   ws.terminate();
   return statusesIn(text);
 }
