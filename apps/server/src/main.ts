@@ -6,7 +6,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { resolveSrv } from 'node:dns/promises';
 import { fileURLToPath } from 'node:url';
 import { DigestAuthenticator, SipEndpoint, type SendTarget, type Transport } from '@handset/sip';
-import { TcpTransport, TlsTransport, UdpTransport, WsTransport, type TransportLimits } from '@handset/sip-node';
+import {
+  TcpTransport,
+  TLS_POLICY,
+  TlsTransport,
+  UdpTransport,
+  WsTransport,
+  type TransportLimits,
+} from '@handset/sip-node';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { ApiAuthenticator } from './api/api-auth.js';
@@ -37,7 +45,7 @@ import { loadSecretKey } from './config/secret-key.js';
 import { udpIoNativeWanted, udpIoThreadWanted } from './config/runtime-tuning.js';
 import { reachableInterfaceAddresses, WILDCARD_ADDRESSES } from './config/public-host.js';
 import type { ServerConfig } from './config/server-config.js';
-import { loadTlsMaterial } from './config/tls-material.js';
+import { loadTlsMaterial, type TlsMaterial } from './config/tls-material.js';
 import { TurnCredentials } from './config/turn-credentials.js';
 import { DirectoryService } from './directory/directory-service.js';
 import { createDirectoryServices, type DirectoryServices } from './directory/directory-services.js';
@@ -91,6 +99,12 @@ export interface HandsetServer {
   readonly media: MediaPlane;
   /** This node in its cluster (REDIS_URL), else undefined. */
   readonly cluster: ClusterNode | undefined;
+  /**
+   * Reads the TLS certificate and key again and presents them to new SIP/TLS, HTTPS and WSS
+   * connections (what SIGHUP does). False when TLS is off or the new pair is unusable (logged; the
+   * old pair stays in use).
+   */
+  reloadTls(): Promise<boolean>;
   /** Stops listening, ends calls, writes what is pending, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -457,6 +471,9 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
 
     let httpsPort: number | undefined;
     let wss: Transport | undefined;
+    /** Presents a renewed pair to new connections of every TLS listener. */
+    const certificateUsers: Array<(m: TlsMaterial) => void> = [];
+    if (tls) certificateUsers.push((m) => tls.setCertificate(m.cert, m.key));
     if (tlsMaterial) {
       const https = buildHttpApp({ logger, metrics, health, https: tlsMaterial, metricsAccess: config.metrics });
       registerAdminRoute(https, {
@@ -475,6 +492,8 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       await registerConsoleStatic(https, { root: CONSOLE_DIST });
       await https.listen({ host, port: config.httpsPort });
       cleanups.push(() => https.close());
+      const httpsServer = https.server as unknown as TlsServer;
+      certificateUsers.push((m) => httpsServer.setSecureContext({ ...TLS_POLICY, cert: m.cert, key: m.key }));
       wss = add(WsTransport.attach({ server: https.server, path: '/sip', delegate: endpoint, logger, limits }));
       const secureStream = EventStream.attach({ server: https.server, ...streamOptions });
       cleanups.push(() => secureStream.close());
@@ -606,6 +625,29 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
         'HANDSET_PUBLIC_HOST is not set; advertising the detected address',
       );
 
+    const reloadTls = async (): Promise<boolean> => {
+      if (!config.tls) return false;
+      try {
+        const material = await loadTlsMaterial(config);
+        if (!material) return false;
+        for (const use of certificateUsers) use(material);
+        logger.info({ cert: config.tls.certPath }, 'TLS certificate reloaded');
+        return true;
+      } catch (err) {
+        logger.error(
+          { err, cert: config.tls.certPath },
+          'TLS certificate reload failed; the previous one stays in use',
+        );
+        return false;
+      }
+    };
+    // SIGHUP: reload the certificate (e.g. after certbot renewed it), as nginx and Kamailio's tls module do.
+    const onHangup = () => void reloadTls();
+    if (config.tls) {
+      process.on('SIGHUP', onHangup);
+      cleanups.push(() => void process.off('SIGHUP', onHangup));
+    }
+
     let closing: Promise<void> | undefined;
     return {
       directory,
@@ -618,6 +660,7 @@ export async function startHandset(config: ServerConfig, opts: StartOptions = {}
       sipPorts,
       logger,
       cluster,
+      reloadTls,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

@@ -3,6 +3,7 @@ export * from './transport-options.js';
 export * from './udp-transport.js';
 export * from './tcp-transport.js';
 export * from './tls-transport.js';
+export * from './tls-policy.js';
 export * from './ws-transport.js';
 export * from './stream-transport.js';
 export * from './stream-connection.js';

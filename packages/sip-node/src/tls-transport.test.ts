@@ -1,4 +1,5 @@
-import { connect } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { connect, type ConnectionOptions } from 'node:tls';
 import { generate } from 'selfsigned';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError } from '@handset/sip';
@@ -31,6 +32,30 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+async function newPair(): Promise<{ cert: string; key: string }> {
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** The certificate a TLS client sees, or the handshake error. */
+function handshake(
+  port: number,
+  options: ConnectionOptions = {},
+): Promise<{ fingerprint: string; protocol: string | null } | Error> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...options });
+    socket.once('secureConnect', () => {
+      resolve({ fingerprint: socket.getPeerX509Certificate()?.fingerprint256 ?? '', protocol: socket.getProtocol() });
+      socket.destroy();
+    });
+    socket.once('error', (err: Error) => resolve(err));
+  });
+}
 
 async function listen(host = '127.0.0.1', extra: { rejectUnauthorized?: boolean } = {}) {
   const delegate = new RecordingDelegate();
@@ -108,5 +133,32 @@ describe('TlsTransport', () => {
     await rawClient(0, '127.0.0.1', socket);
     socket.write(sipMessage('OPTIONS'));
     await delegate.messagesArrived(1);
+  });
+
+  it('speaks TLS 1.2 and 1.3 only, with forward-secret AEAD ciphers on 1.2', async () => {
+    const { transport } = await listen();
+    const port = transport.local.port;
+    expect(await handshake(port, { maxVersion: 'TLSv1.1', minVersion: 'TLSv1' })).toBeInstanceOf(Error);
+    expect(await handshake(port, { maxVersion: 'TLSv1.2', ciphers: 'AES128-SHA:AES256-SHA' })).toBeInstanceOf(Error);
+    expect(await handshake(port, { maxVersion: 'TLSv1.2' })).toMatchObject({ protocol: 'TLSv1.2' });
+    expect(await handshake(port)).toMatchObject({ protocol: 'TLSv1.3' });
+  });
+
+  it('presents a new certificate to new connections after setCertificate; an open connection keeps working', async () => {
+    const { transport, delegate } = await listen();
+    const port = transport.local.port;
+    const before = await handshake(port);
+    const open = connect({ host: '127.0.0.1', port, ca: cert });
+    cleanups.push(() => void open.destroy());
+    await new Promise((resolve) => open.once('secureConnect', resolve));
+    const renewed = await newPair();
+    transport.setCertificate(renewed.cert, renewed.key);
+    const after = await handshake(port);
+    expect(after).not.toBeInstanceOf(Error);
+    expect((after as { fingerprint: string }).fingerprint).not.toBe((before as { fingerprint: string }).fingerprint);
+    expect((after as { fingerprint: string }).fingerprint).toBe(new X509Certificate(renewed.cert).fingerprint256);
+    open.write(sipMessage('OPTIONS'));
+    await delegate.messagesArrived(1);
+    expect(() => transport.setCertificate('not a certificate', 'not a key')).toThrow();
   });
 });

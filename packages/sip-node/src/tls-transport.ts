@@ -1,6 +1,7 @@
 import { isIP, type Socket } from 'node:net';
-import { connect, createServer, type TLSSocket } from 'node:tls';
+import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import { StreamTransport } from './stream-transport.js';
+import { TLS_POLICY } from './tls-policy.js';
 import { resolveLimits, type ListenOptions } from './transport-options.js';
 
 /** Options of a TLS transport: the server certificate, and how outbound connections verify peers. */
@@ -20,16 +21,19 @@ export class TlsTransport extends StreamTransport {
   protected readonly connectEvent = 'secureConnect';
   private readonly ca: TlsListenOptions['ca'];
   private readonly rejectUnauthorized: boolean;
+  private readonly tlsServer: Server;
 
   private constructor(options: TlsListenOptions) {
     const limits = resolveLimits(options.limits);
     const server = createServer({
+      ...TLS_POLICY,
       cert: options.cert,
       key: options.key,
       // A peer that stalls in the handshake holds a slot; bound it like an outbound attempt.
       handshakeTimeout: Math.min(limits.connectTimeoutMs, limits.idleTimeoutMs),
     });
     super('tls', server, options, false);
+    this.tlsServer = server;
     this.ca = options.ca;
     this.rejectUnauthorized = options.rejectUnauthorized ?? true;
     server.on('secureConnection', (socket: TLSSocket) => this.adoptInbound(socket));
@@ -45,8 +49,17 @@ export class TlsTransport extends StreamTransport {
     return transport;
   }
 
+  /**
+   * Presents a new certificate and key to connections accepted from now on (a renewed certificate,
+   * without a restart); connections already up keep theirs. Throws when the pair is unusable.
+   */
+  setCertificate(cert: string | Buffer, key: string | Buffer): void {
+    this.tlsServer.setSecureContext({ ...TLS_POLICY, cert, key });
+  }
+
   protected openSocket(address: string, port: number): Socket {
     return connect({
+      ...TLS_POLICY,
       host: address,
       port,
       ca: this.ca,

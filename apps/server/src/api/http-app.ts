@@ -1,4 +1,5 @@
 /** The HTTP application: health, metrics, and (later issues) the REST API. SIP over WebSocket attaches to its server. */
+import { TLS_POLICY } from '@handset/sip-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { LOOPBACK_ONLY, MetricsAccess, type MetricsAccessConfig } from '../metrics/metrics-access.js';
@@ -27,7 +28,7 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
     // Per-request logs stay off (level warn); errors still reach the log.
     loggerInstance: o.logger.child({ component: 'http' }, { level: 'warn' }),
     bodyLimit: o.bodyLimit ?? 1 << 20,
-    ...(o.https ? { https: { cert: o.https.cert, key: o.https.key } } : {}),
+    ...(o.https ? { https: { ...TLS_POLICY, cert: o.https.cert, key: o.https.key } } : {}),
   }) as unknown as FastifyInstance;
 
   // One error handler: bad input is a 4xx with a JSON body, never a 500 with a stack.
