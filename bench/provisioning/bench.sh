@@ -19,6 +19,11 @@
 #   3. json_md5 cleared on every device (PATCH /devices/:id), then Handset again: update:true
 #   4. nginx with a copy of one of those answers
 # Every answer is checked (200, the expected update flag, the device's own account): errors must be 0.
+# Desk phones (PROV_SCENARIOS contains desk): PROV_DEVICES Yealink phones created over
+# POST /api/v1/devices (line 1 = one user each), then per round every phone fetches GET /prov/<mac>.cfg
+# with its User-Agent (each answer must be a Yealink file whose account 1 is its user), and nginx
+# serves one such file (median size) for the same requests.
+#   PROV_SCENARIOS        which storms: sessiontalk and/or desk                      (sessiontalk desk)
 #
 # Environment (all optional; every PROV_* option is also read by prov-load.mjs itself, see --help):
 #   PROV_DEVICES / PROV_CONCURRENCY / PROV_ROUNDS   (10000 / 300 / 3)

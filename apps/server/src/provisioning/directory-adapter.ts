@@ -17,7 +17,7 @@ export function directoryAdapter(
     DirectoryService,
     'getDomain' | 'findActiveUser' | 'listUsers' | 'listDomains' | 'getSipCredentials'
   > &
-    Partial<Pick<DirectoryService, 'onChange'>>,
+    Partial<Pick<DirectoryService, 'onChange' | 'listSipCredentials'>>,
   clock: () => number = Date.now,
 ): ProvisioningDirectory {
   const domains = new Map<string, { until: number; value: { id: string; domain: string } }>();
@@ -55,6 +55,16 @@ export function directoryAdapter(
     },
     async getSipPassword(domain, ext) {
       return (await directory.getSipCredentials(domain, ext))?.password;
+    },
+    async listSipAccounts() {
+      if (!directory.listSipCredentials) return [];
+      const { credentials } = await directory.listSipCredentials();
+      return credentials.map((c) => ({
+        domain: c.domain,
+        ext: c.ext,
+        password: c.password,
+        displayName: c.displayName,
+      }));
     },
     async getSipAccount(domain, ext) {
       const c = await directory.getSipCredentials(domain, ext);

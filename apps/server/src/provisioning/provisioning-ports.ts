@@ -26,6 +26,10 @@ export interface ProvisioningDirectory {
     domain: string,
     ext: string,
   ): Promise<{ password: string; displayName: string | undefined } | undefined>;
+  /** Every active extension's SIP account in one read (desk phones preload them); optional. */
+  listSipAccounts?(): Promise<
+    Array<{ domain: string; ext: string; password: string; displayName: string | undefined }>
+  >;
 }
 
 /** The audit trail (AuditLog.record). */

@@ -313,7 +313,12 @@ export class ProvisioningService {
     }
     const md5 = createHash('md5').update(JSON.stringify(accounts)).digest('hex');
     const update = md5 !== device.jsonMd5;
-    await devices.markProvisioned(device.id, now, req.ip, update ? md5 : undefined);
+    if (update) await devices.markProvisioned(device.id, now, req.ip, md5);
+    else
+      // Nothing changed: the contact is written behind the answer (group commit), not awaited.
+      devices
+        .markProvisioned(device.id, now, req.ip)
+        .catch((err: unknown) => this.#o.logger.warn({ err, device: device.id }, 'last contact not written'));
     return { status: 200, body: { update, errmsg: message, sipaccounts: accounts } };
   }
 

@@ -17,6 +17,8 @@ export interface LineCredentials {
 
 /** Reads credentials from the directory (an inactive or unknown user: undefined). */
 export type CredentialsSource = (domain: string, ext: string) => Promise<LineCredentials | undefined>;
+/** Reads every active extension's credentials at once. */
+export type AllCredentialsSource = () => Promise<Array<LineCredentials & { domain: string; ext: string }>>;
 
 /** A rendered file with its validator. */
 export interface CachedFile extends RenderedFile {
@@ -48,6 +50,8 @@ export class DeskPhoneCatalog {
     private readonly o: {
       repository: DeskPhoneRepository;
       credentials: CredentialsSource;
+      /** When given, the lines' credentials are read in one go at start (a cold storm then reads nothing). */
+      allCredentials?: AllCredentialsSource | undefined;
       logger: Logger;
       clock?: () => number;
     },
@@ -56,6 +60,15 @@ export class DeskPhoneCatalog {
   /** Loads every desk phone. */
   async start(): Promise<void> {
     for (const p of await this.o.repository.loadAll()) this.put(p);
+    if (this.o.allCredentials && this.#byId.size > 0) {
+      const onLines = new Set<string>();
+      for (const p of this.#byId.values()) for (const l of p.lines) onLines.add(`${p.domain}|${l.ext}`);
+      for (const c of await this.o.allCredentials()) {
+        const key = `${c.domain}|${c.ext}`;
+        if (onLines.has(key))
+          this.#credentials.set(key, Promise.resolve({ password: c.password, displayName: c.displayName }));
+      }
+    }
     this.o.logger.debug({ devices: this.#byId.size }, 'desk phones loaded');
   }
 

@@ -337,6 +337,8 @@ export class DeskPhoneService {
       phone.userAgent = held.userAgent ?? phone.userAgent;
     }
     this.o.catalog.put(phone);
+    // Read the lines' credentials now, off the phone's first fetch.
+    for (const l of phone.lines) void this.o.catalog.credentials(phone.domain, l.ext).catch(() => undefined);
     return phone;
   }
 

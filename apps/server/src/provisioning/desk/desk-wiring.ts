@@ -47,6 +47,7 @@ export function createDeskPhones(o: DeskPhonesOptions): DeskPhones {
   const catalog = new DeskPhoneCatalog({
     repository,
     credentials: (domain, ext) => o.directory.getSipAccount(domain, ext),
+    allCredentials: o.directory.listSipAccounts && (() => o.directory.listSipAccounts!()),
     logger,
   });
   const settings = new DeskSettings(o.settingsService, logger);
