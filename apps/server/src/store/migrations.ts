@@ -9,7 +9,7 @@ export interface Migration {
  * Every schema change, oldest first. Never edit a released entry: append a new version.
  * Statements are separate strings because PGlite's extended protocol runs one at a time.
  */
-export const MIGRATIONS: readonly Migration[] = [
+const ENTRIES: readonly Migration[] = [
   {
     version: 1,
     name: 'directory, bindings, cdrs',
@@ -513,3 +513,10 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [`alter table cdrs add column node text`],
   },
 ];
+
+/**
+ * The migrations in version order. Parts of the server took version ranges of their own (desk
+ * phones 30, cluster 40, device adapters 50, agent tools 80), so the list above is in the order the
+ * parts were written; what runs, and what `MIGRATIONS.at(-1)` names, is ordered by version.
+ */
+export const MIGRATIONS: readonly Migration[] = [...ENTRIES].sort((a, b) => a.version - b.version);
