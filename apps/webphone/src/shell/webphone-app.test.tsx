@@ -62,7 +62,7 @@ describe('the web phone over the SDK events', () => {
     for (const [statusCode, words] of [
       [486, 'Call failed: busy'],
       [404, 'Call failed: number not found'],
-      [488, 'Call failed: media not possible (the other side accepts none of our codecs)'],
+      [488, 'Call failed: media not possible (no common codec, or no media relay to connect the two phones)'],
     ] as const) {
       fireEvent.input(screen.getByLabelText('Number'), { target: { value: '1002' } });
       fireEvent.click(screen.getByRole('button', { name: 'Call' }));
