@@ -296,7 +296,7 @@ function mutate(text: string): Buffer {
 /** V8 heap in use, from /metrics (prom-client's default metrics). */
 async function heapUsed(h: HandsetProcess): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${h.httpPort}/metrics`)).text();
-  const m = /^handset_process_nodejs_heap_size_used_bytes (\S+)/m.exec(text);
+  const m = /^handset_(?:process_)?nodejs_heap_size_used_bytes (\S+)/m.exec(text);
   return m ? Number(m[1]) : NaN;
 }
 
